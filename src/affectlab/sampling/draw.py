@@ -10,12 +10,15 @@ source to the dataset does not change the rows drawn from the others.
 from __future__ import annotations
 
 import dataclasses
+import os
 import zlib
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from affectlab.progress import progress
 from affectlab.sampling.index import ID, MESSAGES, Dataset, Runs
 from affectlab.sampling.turns import assistant_turns, split_think
 
@@ -40,11 +43,10 @@ class SourcePlan:
 
 def plan_source(runs: Runs, k: int, seed: int, source: str, row_groups: int | None) -> SourcePlan:
     rng = np.random.default_rng([seed, zlib.crc32(source.encode())])
-    n_groups = len(np.unique(runs.file * 2**32 + runs.group))
     if row_groups is not None:
         runs = _choose_groups(runs, k, row_groups, rng)
-    return SourcePlan(runs, rng.permutation(runs.rows), len(np.unique(runs.file * 2**32 + runs.group))
-                      if row_groups is not None else n_groups)
+    groups = len(np.unique(runs.file * 2**32 + runs.group))
+    return SourcePlan(runs, rng.permutation(runs.rows), groups)
 
 
 def _choose_groups(runs: Runs, k: int, row_groups: int, rng: np.random.Generator) -> Runs:
@@ -70,6 +72,12 @@ class Draw:
     group_reads: int                # row-group reads (a replacement round may read a group again)
 
 
+def _read_file(ds: Dataset, f: int, groups: dict[int, list[tuple[int, int, str]]], columns: list[str]) -> list:
+    """[(group, table of the wanted rows in `groups[group]` order)] for one file."""
+    with ds.open(f) as pf:
+        return [(g, pf.read_row_group(g, columns=columns).take([r[0] for r in groups[g]])) for g in sorted(groups)]
+
+
 def draw_rows(ds: Dataset, plans: dict[str, SourcePlan], allocated: dict[str, int], turns: str) -> Draw:
     need = {s: allocated[s] for s in plans}
     drawn, skipped = defaultdict(int), defaultdict(int)
@@ -85,11 +93,16 @@ def draw_rows(ds: Dataset, plans: dict[str, SourcePlan], allocated: dict[str, in
                     wanted[(int(f), int(g))].append((int(local), int(row), s))
         if not wanted:
             break
-        for f in sorted({f for f, _ in wanted}):
-            with ds.open(f) as pf:
-                for g in sorted(g for ff, g in wanted if ff == f):
+        files = sorted({f for f, _ in wanted})
+        # Decoding a row group's messages column is the cost (pyarrow releases the GIL): read files in
+        # parallel, one handle per file, and consume results in file order so the outcome is deterministic.
+        with ThreadPoolExecutor(max_workers=min(len(files), os.cpu_count() or 1)) as pool:
+            tables = pool.map(lambda f: _read_file(ds, f, {g: wanted[(f, g)] for ff, g in wanted if ff == f},
+                                                   columns), files)
+            for f, per_group in progress(zip(files, tables), "sample_sft: reading drawn rows", total=len(files),
+                                         unit="file"):
+                for g, table in per_group:
                     rows = wanted[(f, g)]
-                    table = pf.read_row_group(g, columns=columns).take([r[0] for r in rows])
                     groups_read.add((f, g))
                     group_reads += 1
                     ids = table.column(ID).to_pylist() if ds.has_id else [f"row-{r[1]}" for r in rows]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import threading
 from typing import Any, Iterator
 
 import numpy as np
@@ -18,13 +19,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from affectlab.errors import InputError
+from affectlab.progress import progress
 
 SOURCE, MESSAGES, ID = "dataset_source", "messages", "id"
 
 
 class ByteCounter:
+    """Thread-safe running total (files are read in parallel)."""
+
     def __init__(self) -> None:
         self.bytes = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.bytes += n
 
 
 class CountingFile(io.RawIOBase):
@@ -47,7 +56,7 @@ class CountingFile(io.RawIOBase):
 
     def read(self, size: int = -1) -> bytes:
         data = self._f.read(size)
-        self._counter.bytes += len(data)
+        self._counter.add(len(data))
         return data
 
     def readinto(self, buffer: Any) -> int:
@@ -110,7 +119,7 @@ def open_dataset(source: str) -> Dataset:
                          f"{SOURCE!r} and {MESSAGES!r})")
     counter = ByteCounter()
     metadata, runs, scanned, row0, has_id = [], [], 0, 0, True
-    for i, path in enumerate(files):
+    for i, path in enumerate(progress(files, "sample_sft: indexing footers", unit="file")):
         with CountingFile(fs.open(path, "rb"), counter) as f:
             pf = pq.ParquetFile(f)
             shown = source if path == root else f"{source.rstrip('/')}/{path[len(root):].lstrip('/')}"

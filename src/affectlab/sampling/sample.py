@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from affectlab.errors import ConfigError
 from affectlab.sampling.allocation import allocate
 from affectlab.sampling.draw import draw_rows, plan_source
 from affectlab.sampling.index import open_dataset
@@ -17,6 +18,8 @@ COLUMNS = ["id", "source", "row", "turn", "think", "response", "has_think", "unc
 def sample_sft(p: SampleSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(sample with COLUMNS, flat metrics). Reads footers, the source column of row groups whose statistics
     span sources, and the id/messages columns of the row groups that hold drawn rows: nothing else."""
+    if p.row_groups_per_source is not None and p.row_groups_per_source < 1:
+        raise ConfigError(f"sft_audit.sample.row_groups_per_source: must be >= 1 or null, got {p.row_groups_per_source}")
     start = time.perf_counter()
     ds = open_dataset(p.source)
     index_bytes = ds.counter.bytes
