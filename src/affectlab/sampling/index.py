@@ -113,7 +113,9 @@ def open_dataset(source: str) -> Dataset:
     fs, root = fsspec.core.url_to_fs(source)
     if not fs.exists(root):
         raise InputError(f"{source}: no such folder")
-    files = sorted(p for p in (fs.find(root) if fs.isdir(root) else [root]) if p.endswith(".parquet"))
+    # one listing call with sizes (a remote file system would otherwise answer one request per file)
+    entries = fs.find(root, detail=True) if fs.isdir(root) else {root: fs.info(root)}
+    files = sorted(p for p in entries if p.endswith(".parquet"))
     if not files:
         raise InputError(f"{source}: no parquet files found (expected *.parquet shards with columns "
                          f"{SOURCE!r} and {MESSAGES!r})")
@@ -126,7 +128,8 @@ def open_dataset(source: str) -> Dataset:
             _check_schema(pf.schema_arrow, shown)
             has_id &= ID in pf.schema_arrow.names
             md = pf.metadata
-            col = pf.schema_arrow.get_field_index(SOURCE)
+            # statistics are per leaf column: find the source's leaf (nested columns before it add leaves)
+            col = next(j for j in range(md.num_columns) if md.schema.column(j).path == SOURCE)
             file_row0 = row0
             for g in range(md.num_row_groups):
                 n = md.row_group(g).num_rows
@@ -143,7 +146,7 @@ def open_dataset(source: str) -> Dataset:
     for r in runs:
         by_source.setdefault(r[0], []).append(r[1:])
     sources = {s: Runs(*(np.array(c, dtype=np.int64) for c in zip(*rs))) for s, rs in sorted(by_source.items())}
-    bytes_total = sum(int(fs.size(p)) for p in files)
+    bytes_total = sum(int(entries[p]["size"]) for p in files)
     return Dataset(source, fs, files, metadata, has_id, sources, counter, scanned, bytes_total)
 
 

@@ -31,6 +31,15 @@ def test_index_counts_rows_per_source_and_reads_the_source_column_only_where_sta
     assert (delta.row.tolist(), delta.length.tolist(), delta.start.tolist()) == ([165], [5], [5])
 
 
+def test_statistics_are_found_when_nested_columns_come_before_the_source_column(tmp_path):
+    rows = make_rows(SIZES)
+    write_shards(tmp_path, rows, files=2, row_group_size=20, schema=pa.schema(
+        [("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+         ("id", pa.string()), ("dataset_source", pa.string())]))
+    ds = open_dataset(str(tmp_path))
+    assert ds.rows_per_source == SIZES and ds.groups_scanned == 1
+
+
 def test_proportional_sample_has_exact_counts_and_the_sample_columns(folder):
     sample, m = sample_sft(settings(folder, n=40, min_per_source=2))
     assert list(sample.columns) == COLUMNS and len(sample) == 40
