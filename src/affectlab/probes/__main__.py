@@ -1,0 +1,49 @@
+"""python -m affectlab.probes predict "text" ... [--file F] [--ensemble K] [--probes DIR] [--model DIR]
+
+Prints one line per text: label <tab> P(positive) <tab> text."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from affectlab.errors import AffectlabError, InputError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m affectlab.probes")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="classify texts with the trained sentiment probes")
+    p.add_argument("texts", nargs="*", help="texts to classify")
+    p.add_argument("--file", type=Path, help="also read texts from this file, one per line")
+    p.add_argument("--ensemble", type=int, metavar="K", help="mean probability of the K best layers (by val AUC)")
+    p.add_argument("--probes", default="models/probes", help="folder written by train_probes")
+    p.add_argument("--model", default="models/base", help="model folder the probes were trained on")
+    args = parser.parse_args(argv)
+    try:
+        texts, source = list(args.texts), "argument"
+        if args.file is not None:
+            if not args.file.is_file():
+                raise InputError(f"{args.file}: file not found")
+            lines = args.file.read_text().splitlines()
+            for lineno, line in enumerate(lines, start=1):
+                if not line.strip():
+                    raise InputError(f"{args.file}:{lineno}: empty text; give one non-empty sentence per line")
+            texts += lines
+        if not texts:
+            parser.error("give texts as arguments or --file")
+        from affectlab.probes.predict import Predictor
+        predictor = Predictor.load(args.probes, args.model)
+        predictions = predictor.predict(texts, args.ensemble, source=source)
+    except AffectlabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    layers = ",".join(map(str, predictions[0].layers))
+    print(f"# layers {layers}", file=sys.stderr)
+    for pr in predictions:
+        print(f"{pr.label}\t{pr.probability:.4f}\t{pr.text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The labelled sentences, their stratified split, and the per-layer HDF5 activation files.
+
+Layer files `layer_XX.h5` (XX = 00 for the embeddings, i for the output of block i; the last one carries
+the model's final norm, as Hugging Face `hidden_states` do) hold the datasets `activations` [N, hidden],
+`labels` [N] (1 = positive), `ids` [N], `split` [N] ('train' | 'val' | 'test') and the attrs `model`,
+`pooling`, `last_k`, `layer`, `num_layers`, `hidden_size`, `max_length`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from affectlab.errors import InputError
+from affectlab.io import read_jsonl
+from affectlab.probes.settings import Split
+
+LABEL_IDS = {"negative": 0, "positive": 1}
+SPLITS = ("train", "val", "test")
+
+
+def read_sentences(path: str | Path) -> list[dict]:
+    """Rows of generated.jsonl with a non-empty `text`, a `label` positive|negative and a unique `id`."""
+    rows, seen = [], {}
+    for lineno, row in read_jsonl(path):
+        text, label, rid = row.get("text"), row.get("label"), row.get("id")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{path}:{lineno}: 'text' must be a non-empty string, got {text!r}")
+        if label not in LABEL_IDS:
+            raise InputError(f"{path}:{lineno}: 'label' must be 'positive' or 'negative', got {label!r}")
+        if not isinstance(rid, str) or not rid:
+            raise InputError(f"{path}:{lineno}: 'id' must be a non-empty string, got {rid!r}")
+        if rid in seen:
+            raise InputError(f"{path}:{lineno}: id {rid!r} repeats line {seen[rid]}")
+        seen[rid] = lineno
+        rows.append(row)
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    return rows
+
+
+def stratified_split(labels: Sequence[str], split: Split, seed: int, source: str = "input") -> np.ndarray:
+    """'train' | 'val' | 'test' per row, the same fractions within each class (seeded shuffle)."""
+    labels = np.asarray(labels)
+    out = np.empty(len(labels), dtype=object)
+    rng = np.random.default_rng(seed)
+    counts = {label: int((labels == label).sum()) for label in LABEL_IDS}
+    for label in sorted(LABEL_IDS):
+        idx = np.flatnonzero(labels == label)
+        n_val, n_test = round(len(idx) * split.val), round(len(idx) * split.test)
+        n_train = len(idx) - n_val - n_test
+        if min(n_train, n_val, n_test) < 1:
+            need = next(n for n in range(1, 10_000) if min(round(n * split.val), round(n * split.test),
+                                                           n - round(n * split.val) - round(n * split.test)) >= 1)
+            raise InputError(
+                f"{source}: class {label!r} has {len(idx)} rows (class counts: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                + f"), too few for a {split.train}/{split.val}/{split.test} stratified split: "
+                f"every split needs a row of each class, so at least {need} rows per class")
+        idx = rng.permutation(idx)
+        out[idx[:n_train]] = "train"
+        out[idx[n_train:n_train + n_val]] = "val"
+        out[idx[n_train + n_val:]] = "test"
+    return out.astype(str)
+
+
+@dataclasses.dataclass(frozen=True)
+class Activations:
+    """All layers in memory: x [layers, N, hidden] float32, y [N], ids [N], split [N], attrs."""
+    x: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+    split: np.ndarray
+    attrs: dict
+
+    def rows(self, name: str) -> np.ndarray:
+        return np.flatnonzero(self.split == name)
+
+
+def layer_files(folder: str | Path) -> list[Path]:
+    files = sorted(Path(folder).glob("layer_*.h5"))
+    if not files:
+        raise InputError(f"{folder}/: no layer_XX.h5 files (run `dvc repro capture_activations`)")
+    return files
+
+
+def read_activations(folder: str | Path, *, model: str, pooling: str) -> Activations:
+    """Load every layer file, checking that all of them come from `model` with `pooling` and agree on rows."""
+    import h5py
+
+    xs, first = [], None
+    files = layer_files(folder)
+    for i, path in enumerate(files):
+        with h5py.File(path, "r") as f:
+            attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
+            found = (attrs.get("model"), attrs.get("pooling"))
+            if found != (model, pooling):
+                raise InputError(f"{path}: captured from model {found[0]!r} with pooling {found[1]!r}, expected "
+                                 f"model {model!r} with pooling {pooling!r}; re-run `dvc repro capture_activations`")
+            if attrs.get("layer") != i or attrs.get("num_layers") != len(files):
+                raise InputError(f"{path}: layer {attrs.get('layer')} of {attrs.get('num_layers')}, expected layer "
+                                 f"{i} of {len(files)} (files from different captures are mixed)")
+            x = f["activations"][:].astype(np.float32)
+            ids = f["ids"].asstr()[:]
+            if first is None:
+                first = Activations(np.empty(0), f["labels"][:].astype(np.int64), ids, f["split"].asstr()[:], attrs)
+            elif not np.array_equal(ids, first.ids) or x.shape[1] != first.attrs["hidden_size"]:
+                raise InputError(f"{path}: rows or hidden size differ from {files[0]} (mixed captures)")
+        xs.append(x)
+    return dataclasses.replace(first, x=np.stack(xs))

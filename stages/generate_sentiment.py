@@ -1,0 +1,37 @@
+"""Generate `per_class` positive and negative sentences over sub-emotions x committed topics, filtered
+with counted rejections (length, exact/near duplicates, VADER gate); resumes from its checkpoint.
+
+Reads  models/base (backend: transformers) or an ollama server, data/embedded/sentiment_topics.txt
+Writes data/sentiment/generated.jsonl, metrics/sentiment_data.json
+       (checkpoint in .cache/sentiment/<params hash>.jsonl, removed when the stage succeeds)
+Params sentiment.*, model.source
+"""
+from affectlab.config import load_params, stage_main
+from affectlab.io import write_json_atomic, write_jsonl_atomic
+from affectlab.models import ModelSettings, load_base
+from affectlab.sentiment import (OllamaBackend, SentimentSettings, TransformersBackend, checkpoint_path,
+                                 generate_sentences, read_topics)
+
+OUT, METRICS = "data/sentiment/generated.jsonl", "metrics/sentiment_data.json"
+
+
+@stage_main
+def main() -> None:
+    p = load_params("sentiment", SentimentSettings)
+    p.validate()
+    topics = read_topics(p.topics_file)
+    if p.backend == "ollama":
+        backend = OllamaBackend(p.ollama.url, p.ollama.model, p.decoding, p.ollama.timeout)
+    else:
+        model, tokenizer = load_base()
+        backend = TransformersBackend(model, tokenizer, p.decoding, p.batch_size,
+                                      name=load_params("model", ModelSettings).source)
+    checkpoint = checkpoint_path(p, topics, backend.name)
+    rows, metrics = generate_sentences(p, topics, backend, checkpoint)
+    write_jsonl_atomic(rows, OUT)
+    write_json_atomic(metrics, METRICS)
+    checkpoint.unlink()  # the outs now hold everything; a forced re-run regenerates the same rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from affectlab.probes.report import write_auc_csv
+from affectlab.probes.settings import TrainSettings
+from affectlab.probes.study import run_study, save_probes, summary_metrics
+from affectlab.probes.training import auc_by_probe, fit_probes, standardizer
+from probe_fixtures import separable_activations
+
+S = TrainSettings(lr=0.05, epochs=30, patience=5, batch_size=16)
+WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
+
+
+def _texts(acts):
+    return {i: WORDS[int(y)] + f" {k}" for k, (i, y) in enumerate(zip(acts.ids, acts.y))}
+
+
+def test_probes_read_separable_layers_and_the_shuffled_control_does_not():
+    acts = separable_activations(n=220, layers=3)
+    study = run_study(acts, _texts(acts), S)
+    aucs = [l["probe_auc_roc"] for l in study.layers]
+    assert aucs[1] > 0.97 and aucs[2] > 0.99  # the label is linearly readable from layer 1 on
+    assert abs(aucs[0] - 0.5) < 0.2           # layer 0 is noise
+    assert all(abs(l["shuffled_auc_roc"] - 0.5) < 0.2 for l in study.layers)
+    assert study.best_layer in (1, 2) and study.ranking[-1] == 0
+    assert study.baselines["bow"]["auc_roc"] == pytest.approx(1.0) and study.baselines["vader"]["auc_roc"] > 0.9
+    m = summary_metrics(study)
+    assert m["best_layer"] == study.best_layer and m["best_test_auc_roc"] == round(aucs[study.best_layer], 4)
+    assert m["shuffled_max_test_auc_roc"] < 0.75 and m["layers"] == 3
+
+
+def test_training_all_layers_together_equals_training_each_layer_alone():
+    acts = separable_activations(n=110, layers=3)
+    tr, va = acts.rows("train"), acts.rows("val")
+    mean, std = standardizer(acts.x[:, tr])
+    x = (acts.x - mean[:, None]) / std[:, None]
+    y = acts.y[None]
+    together = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], dataclasses.replace(S, patience=100))
+    for layer in range(3):
+        alone = fit_probes(x[layer:layer + 1, tr], y[:, tr], x[layer:layer + 1, va], y[:, va],
+                           dataclasses.replace(S, patience=100))
+        np.testing.assert_allclose(together.weight[0, layer], alone.weight[0, 0], atol=1e-5)
+        assert together.best_epoch[0, layer] == alone.best_epoch[0, 0]
+
+
+def test_early_stopping_ends_training_when_no_probe_improves():
+    acts = separable_activations(n=110, layers=2)
+    tr, va = acts.rows("train"), acts.rows("val")
+    y = acts.y[None]
+    fitted = fit_probes(acts.x[:, tr], y[:, tr], acts.x[:, va], y[:, va], dataclasses.replace(S, epochs=500, patience=2))
+    assert fitted.epochs_run < 500
+    assert (fitted.epochs_run - fitted.best_epoch.max()) <= 2
+
+
+def test_auc_by_probe_matches_scikit_learn():
+    import torch
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(2, 3, 40)).round(1)  # rounding makes ties
+    labels = np.stack([rng.integers(0, 2, 40), rng.integers(0, 2, 40)])
+    got = auc_by_probe(torch.from_numpy(scores), torch.from_numpy(labels)).numpy()
+    want = [[roc_auc_score(labels[c], scores[c, l]) for l in range(3)] for c in range(2)]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_probes_are_saved_as_safetensors_with_metadata_and_plot_rows(tmp_path):
+    acts = separable_activations(n=110, layers=3)
+    study = run_study(acts, _texts(acts), S)
+    save_probes(study, acts.attrs, tmp_path)
+    tensors = load_file(str(tmp_path / "probes.safetensors"))
+    assert {k: v.shape for k, v in tensors.items()} == {"weight": (3, 16), "bias": (3,), "mean": (3, 16), "std": (3, 16)}
+    meta = json.loads((tmp_path / "probes.json").read_text())
+    assert meta["best_layer"] == study.best_layer and sorted(meta["ranking"]) == [0, 1, 2]
+    assert meta["labels"] == {"0": "negative", "1": "positive"} and meta["pooling"] == "mean"
+    write_auc_csv(study, tmp_path / "auc.csv")
+    lines = (tmp_path / "auc.csv").read_text().splitlines()
+    assert lines[0] == "layer,probe,shuffled_control,vader_baseline,bow_baseline" and len(lines) == 4
+    assert float(lines[3].split(",")[1]) == round(study.layers[2]["probe_auc_roc"], 4)
