@@ -6,6 +6,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from affectlab.emotion.report import bootstrap_ci
+from affectlab.emotion.scorers import EMOTIONS
 from affectlab.evaluation.eqbench import score_answers
 from affectlab.evaluation.refusal import classify_response
 
@@ -34,28 +36,18 @@ def eqbench_table(exports: Exports, set_name: str = "eqbench") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def bootstrap_ci(values: np.ndarray, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean of `values` (NaNs dropped)."""
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
-    return tuple(np.quantile(means, [(1 - level) / 2, (1 + level) / 2]).tolist())
-
-
 def emotion_profile(exports: Exports, score: Callable[[list[str]], pd.DataFrame], sets: list[str],
                     n_boot: int, seed: int) -> pd.DataFrame:
-    """Mean emotion scores of each model's responses on `sets`, with bootstrap 95% CIs."""
+    """Mean 7-emotion scores of each model's responses on `sets` (empty responses left out), with
+    bootstrap 95% CIs, scored by family A's scorer."""
     rows = []
     for model, by_set in exports.items():
         texts = [r["response"] for name in sets for r in by_set.get(name, [])]
-        scores = score(texts)
-        for emotion in scores.columns:
-            values = scores[emotion].to_numpy(dtype=float)
-            lo, hi = bootstrap_ci(values, n_boot, seed)
-            rows.append({"model": model, "emotion": emotion, "mean": float(np.nanmean(values)) if len(values) else np.nan,
-                         "ci_low": lo, "ci_high": hi})
+        scores = score(texts)[EMOTIONS].dropna().to_numpy(dtype=float)
+        lo, hi = bootstrap_ci(scores, n_boot, np.random.default_rng(seed))
+        means = scores.mean(axis=0) if len(scores) else np.full(len(EMOTIONS), np.nan)
+        rows += [{"model": model, "emotion": e, "mean": means[i], "ci_low": lo[i], "ci_high": hi[i], "n": len(scores)}
+                 for i, e in enumerate(EMOTIONS)]
     return pd.DataFrame(rows)
 
 

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from affectlab.emotion.scorers import EMOTIONS
 from affectlab.evaluation.charts import emotion_profile_chart, eqbench_chart, lengths_chart, refusal_chart
-from affectlab.evaluation.report import (bootstrap_ci, emotion_profile, eqbench_table, length_table,
+from affectlab.evaluation.report import (emotion_profile, eqbench_table, length_table,
                                          markdown_report, refusal_table, summary_metrics)
 
 REF = {"Hurt": 6.0, "Excited": 3.0, "Conflicted": 7.0, "Relieved": 0.0}
@@ -27,9 +28,14 @@ EXPORTS = {
 
 
 def fake_scores(texts):
-    # joy = share of words that are "sure"/"ok"; sadness the rest: deterministic, checkable
+    # joy = share of words that are "sure"/"ok", sadness the rest, other emotions 0: deterministic, checkable
     joy = np.array([sum(w.strip(",.").lower() in ("sure", "ok") for w in t.split()) / max(1, len(t.split())) for t in texts])
-    return pd.DataFrame({"joy": joy, "sadness": 1 - joy})
+    frame = pd.DataFrame(0.0, index=range(len(texts)), columns=EMOTIONS)
+    frame["joy"], frame["sadness"] = joy, 1 - joy
+    empty = np.array([not t.strip() for t in texts], dtype=bool)
+    frame.loc[empty, EMOTIONS] = np.nan  # like the real scorer: NaN scores plus a flag
+    frame["empty"] = empty
+    return frame
 
 
 def test_summary_metrics_count_lengths_refusals_and_eqbench():
@@ -43,14 +49,14 @@ def test_summary_metrics_count_lengths_refusals_and_eqbench():
     assert m["eqbench_score_sft"] == pytest.approx(6.27, abs=0.01) and m["eqbench_unparsable_sft"] == 0
     # base texts: "ok"(1), 4 words(0), "Sure, here is how."(1/4), refusal(0) -> mean joy 0.3125
     assert m["emotion_joy_base"] == pytest.approx(0.3125) and m["emotion_joy_sft"] == 0
+    assert m["emotion_sadness_sft"] == 1 and m["emotion_fear_base"] == 0
 
 
-def test_bootstrap_ci_brackets_the_mean_and_ignores_nan():
-    values = np.array([0.0, 1.0] * 50 + [np.nan])
-    lo, hi = bootstrap_ci(values, n_boot=2000, seed=1)
-    assert 0.38 < lo < 0.5 < hi < 0.62
-    assert bootstrap_ci(values, 2000, 1) == (lo, hi)  # seeded
-    assert all(np.isnan(bootstrap_ci(np.array([np.nan]), 10, 0)))
+def test_emotion_profile_cis_bracket_the_mean_and_skip_empty_responses():
+    exports = {"base": {"qualitative": rows("base", "qualitative", ["ok", "sad words here", ""] * 10)}}
+    profile = emotion_profile(exports, fake_scores, ["qualitative"], n_boot=500, seed=0).set_index("emotion")
+    assert profile.loc["joy", "n"] == 20 and profile.loc["joy", "mean"] == pytest.approx(0.5)
+    assert profile.loc["joy", "ci_low"] < 0.5 < profile.loc["joy", "ci_high"]
 
 
 def test_markdown_has_metrics_table_and_side_by_side_examples():
