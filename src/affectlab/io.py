@@ -70,6 +70,15 @@ def write_csv_atomic(frame: Any, path: str | Path, float_format: str = "%.6g") -
         frame.to_csv(tmp, index=False, float_format=float_format)
 
 
+def save_figure_atomic(fig: Any, path: str | Path) -> None:
+    """A matplotlib figure as PNG (tight bounding box), then closed so long reports do not pile up figures."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 def write_jsonl_atomic(rows: Iterable[dict], path: str | Path) -> int:
     n = 0
     with atomic_path(path) as tmp, open(tmp, "w") as f:

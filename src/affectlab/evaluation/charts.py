@@ -10,16 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from affectlab.io import atomic_path  # noqa: E402
+from affectlab.io import save_figure_atomic  # noqa: E402
 
 LABELS = ("refusal", "deflection", "complied")
-
-
-def _save(fig, path: str | Path) -> None:
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
 
 
 def lengths_chart(lengths: pd.DataFrame, path: str | Path) -> None:
@@ -32,7 +25,7 @@ def lengths_chart(lengths: pd.DataFrame, path: str | Path) -> None:
             ax.hist(gm["words"], bins=bins, alpha=0.55, label=model)
         ax.set(title=name, xlabel="words per response", ylabel="responses")
         ax.legend()
-    _save(fig, path)
+    save_figure_atomic(fig, path)
 
 
 def refusal_chart(refusals: pd.DataFrame, path: str | Path) -> None:
@@ -44,7 +37,7 @@ def refusal_chart(refusals: pd.DataFrame, path: str | Path) -> None:
         left += rates[label].to_numpy()
     ax.set(xlabel="share of red-team responses", xlim=(0, 1), title="Red-team behaviour (heuristic)")
     ax.legend(loc="lower right", fontsize=8)
-    _save(fig, path)
+    save_figure_atomic(fig, path)
 
 
 def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
@@ -60,7 +53,7 @@ def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
     ax.set_xticks(x + width * (len(models) - 1) / 2, emotions)
     ax.set(ylabel="mean score", title="Emotion profile of responses (95% bootstrap CI)")
     ax.legend()
-    _save(fig, path)
+    save_figure_atomic(fig, path)
 
 
 def eqbench_chart(eqbench: pd.DataFrame, path: str | Path) -> None:
@@ -69,4 +62,4 @@ def eqbench_chart(eqbench: pd.DataFrame, path: str | Path) -> None:
     for i, rec in enumerate(eqbench.to_dict("records")):
         ax.annotate(f"{rec['parsed']}/{rec['questions']} parsed", (i, 0), ha="center", va="bottom", fontsize=8)
     ax.set(ylabel="EQ-Bench v2 score", title="EQ-Bench (parsable answers)")
-    _save(fig, path)
+    save_figure_atomic(fig, path)
