@@ -46,8 +46,9 @@ def emotion_profile(exports: Exports, score: Callable[[list[str]], pd.DataFrame]
         scores = score(texts)[EMOTIONS].dropna().to_numpy(dtype=float)
         lo, hi = bootstrap_ci(scores, n_boot, np.random.default_rng(seed))
         means = scores.mean(axis=0) if len(scores) else np.full(len(EMOTIONS), np.nan)
-        rows += [{"model": model, "emotion": e, "mean": means[i], "ci_low": lo[i], "ci_high": hi[i], "n": len(scores)}
-                 for i, e in enumerate(EMOTIONS)]
+        # `label` gives `dvc plots` one bar per (emotion, model): its templates group by revision only
+        rows += [{"model": model, "emotion": e, "label": f"{e} ({model})", "mean": means[i], "ci_low": lo[i],
+                  "ci_high": hi[i], "n": len(scores)} for i, e in enumerate(EMOTIONS)]
     return pd.DataFrame(rows)
 
 
