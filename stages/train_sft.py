@@ -1,0 +1,26 @@
+"""Multi-task LoRA / QLoRA SFT: LM loss on assistant tokens + emotion head + support-strategy head.
+
+Reads  models/base/, data/sft/{train,validation}.parquet, data/sft/labels.json
+Writes models/sft/adapter/ (PEFT adapter), models/sft/heads.safetensors, models/sft/manifest.json,
+       plots/sft_train/ (dvclive curves + losses.png), metrics/sft_train.json;
+       checkpoints/sft/ while running (resumed after a kill, removed at the end; not a DVC out)
+Params loss.*, sft.mixture.*, sft.lora.*, sft.train.*, quant.*, model.* (recorded in the manifest)
+"""
+from affectlab.config import load_params, stage_main
+from affectlab.io import write_json_atomic
+from affectlab.models import ModelSettings
+from affectlab.sft.run import RunSettings, train_and_save
+from affectlab.sft.settings import LoraSettings, LossSettings, MixtureSettings, QuantSettings, TrainSettings
+
+
+@stage_main
+def main() -> None:
+    settings = RunSettings(model=load_params("model", ModelSettings), loss=load_params("loss", LossSettings),
+                           mixture=load_params("sft.mixture", MixtureSettings),
+                           lora=load_params("sft.lora", LoraSettings), train=load_params("sft.train", TrainSettings),
+                           quant=load_params("quant", QuantSettings))
+    write_json_atomic(train_and_save(settings), "metrics/sft_train.json")
+
+
+if __name__ == "__main__":
+    main()
