@@ -58,9 +58,13 @@ def fingerprint(settings: RunSettings, files: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def train_and_save(settings: RunSettings) -> dict[str, Any]:
+def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
     """Run training and write models/sft/{adapter/,heads.safetensors,manifest.json} and the curves;
-    returns the metrics for metrics/sft_train.json."""
+    returns the metrics for metrics/sft_train.json (None on the non-main processes of `accelerate launch`,
+    which train but write nothing)."""
+    from accelerate import PartialState
+
+    main = PartialState().is_main_process
     vocab = json.loads((DATA_DIR / "labels.json").read_text())
     train = read_parquet(DATA_DIR / "train.parquet", TABLE_COLUMNS)
     val = read_parquet(DATA_DIR / "validation.parquet", TABLE_COLUMNS)
@@ -68,9 +72,11 @@ def train_and_save(settings: RunSettings) -> dict[str, Any]:
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     key = fingerprint(settings, [DATA_DIR / "train.parquet", DATA_DIR / "validation.parquet",
                                  DATA_DIR / "labels.json", BASE_DIR / "config.json"])
-    curves = LiveCurves(PLOTS_DIR)
+    curves = LiveCurves(PLOTS_DIR) if main else None
     result = fit(model, train, val, settings.train, alpha=settings.mixture.alpha, pad_id=pad_id,
                  fingerprint=key, on_step=curves)
+    if not main:
+        return None
     curves.close()
     plot_losses(result.history, PLOTS_DIR / "losses.png")
     manifest = run_manifest(settings, model, result, vocab, key)

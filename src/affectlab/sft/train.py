@@ -153,6 +153,9 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
     history: list[dict[str, float]] = []
     step = load_checkpoint(ckpt, core, optimizer, scheduler, sampler, fingerprint, history)
     resumed_from = step
+    if step and accelerator.process_index:
+        # only the main process checkpoints its sampler: the others continue from a stream of their own
+        sampler.rng = np.random.default_rng([ts.seed, accelerator.process_index, step])
     for record in history if on_step is not None else ():
         on_step(int(record["step"]), record)  # a resumed run logs whole curves (DVC removed the old ones)
     val = eval_subset(val_table, ts.eval_max_examples)
