@@ -1,0 +1,53 @@
+"""Training curves: per-step records -> dvclive TSVs (DVC plots) and one PNG that renders offline."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class LiveCurves:
+    """A `fit(on_step=...)` callback logging every numeric record to dvclive under `folder`.
+"""
+
+    def __init__(self, folder: str | Path):
+        from dvclive import Live
+
+        self.folder = Path(folder)
+        self.live = Live(str(self.folder), save_dvc_exp=False, dvcyaml=None, report=None)
+
+    def __call__(self, step: int, record: dict[str, Any]) -> None:
+        self.live.step = step
+        for key, value in record.items():
+            if key != "step":
+                self.live.log_metric(key.replace(".", "/"), float(value))
+        self.live.next_step()
+
+    def close(self) -> None:
+        self.live.end()
+
+
+def plot_losses(history: list[dict[str, Any]], path: str | Path) -> None:
+    """Train loss terms per step (thin) and validation terms at eval steps (markers)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from affectlab.io import atomic_path
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for term, color in (("total", "black"), ("lm", "tab:blue"), ("emotion", "tab:orange"), ("strategy", "tab:green")):
+        pts = [(r["step"], r[f"train.loss.{term}"]) for r in history if f"train.loss.{term}" in r]
+        if pts:
+            ax.plot(*zip(*pts), color=color, lw=0.8, alpha=0.7, label=f"train {term}")
+        ev = [(r["step"], r[f"eval.loss.{term}"]) for r in history if f"eval.loss.{term}" in r]
+        if ev:
+            ax.plot(*zip(*ev), color=color, marker="o", ls="--", label=f"val {term}")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss")
+    ax.set_title("SFT losses (weighted total and per term)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)

@@ -1,0 +1,139 @@
+"""The multi-task SFT model: base LM + LoRA (or QLoRA on NF4 4-bit weights) + emotion / strategy heads.
+
+Heads read the last layer's hidden state (after the final norm) at `prompt_length - 1`, the last prompt
+token: what the model "knows" just before it writes the reply. Losses are masked cross-entropies that are
+0 (not NaN) when a batch has no label for a term, so a batch of GoEmotions rows (no LM target) or of
+ED-v2 rows (no strategy) is harmless. A loss weight of 0 removes the term: its head is never built and
+its loss never computed (an ablation, not a multiplied zero).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from affectlab.errors import ConfigError
+from affectlab.sft.encoding import IGNORE
+from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
+
+log = logging.getLogger(__name__)
+HEAD_LABELS = {"emotion": "emotion_label", "strategy": "strategy_label"}
+
+
+def wants_4bit(quant: QuantSettings) -> bool:
+    return torch.cuda.is_available() if quant.load_in_4bit == "auto" else bool(quant.load_in_4bit)
+
+
+def quantization_kwargs(quant: QuantSettings, *, training: bool) -> dict[str, Any]:
+    """from_pretrained kwargs for QLoRA (empty when 4-bit is off). bitsandbytes loads NF4 on CPU, but its
+    4-bit backward needs CUDA here, so training with 4-bit forced on a CPU machine stops with a clear fix."""
+    if not wants_4bit(quant):
+        return {}
+    if training and not torch.cuda.is_available():
+        raise ConfigError("quant.load_in_4bit: true needs a CUDA GPU to train (bitsandbytes 4-bit training is "
+                          "CUDA-only); use quant.load_in_4bit=auto (4-bit on CUDA only) or false on this machine")
+    from transformers import BitsAndBytesConfig
+
+    return {"quantization_config": BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=quant.double_quant,
+        bnb_4bit_compute_dtype=getattr(torch, quant.compute_dtype))}
+
+
+def add_lora(model, lora: LoraSettings, *, quantized: bool, gradient_checkpointing: bool = True):
+    """Wrap with a LoRA adapter; a 4-bit model first goes through `prepare_model_for_kbit_training`
+    (fp32 norms, input grads, optional gradient checkpointing), as in QLoRA."""
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if quantized:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing)
+    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                        target_modules=list(lora.target_modules), bias="none", task_type="CAUSAL_LM")
+    try:
+        return get_peft_model(model, config)
+    except ValueError as e:
+        raise ConfigError(f"sft.lora.target_modules: {e}".splitlines()[0]) from None
+
+
+def masked_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy over labels != IGNORE and their count; 0 (with a graph) when there are none."""
+    valid = labels != IGNORE
+    n = int(valid.sum())
+    loss = F.cross_entropy(logits[valid].float(), labels[valid], reduction="sum")
+    return loss / max(n, 1), n
+
+
+class MultiTaskSFT(nn.Module):
+    """A PEFT-wrapped causal LM plus linear heads; `forward` returns the weighted total and every term."""
+
+    def __init__(self, lm, head_sizes: dict[str, int], loss: LossSettings):
+        super().__init__()
+        self.lm = lm
+        self.weights = loss.active()
+        hidden = lm.get_base_model().config.hidden_size
+        self.heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in head_sizes.items()
+                                    if self.weights.get(name, 0) > 0})
+        for head in self.heads.values():
+            # zero init: every head starts at the uniform prediction (loss ln n_classes) instead of random
+            # logits on hidden states whose scale varies a lot between base models
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+
+    def forward(self, input_ids, attention_mask, labels, prompt_length, emotion_label=None,
+                strategy_label=None) -> dict[str, Any]:
+        base = self.lm.get_base_model()
+        hidden = base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        out: dict[str, Any] = {}
+        terms = {}
+        if "lm" in self.weights:
+            # logits only where a target token is predicted: the vocab projection is the costliest matmul
+            # of a small model, and prompt/pad positions would be thrown away by the mask anyway
+            shift_labels = labels[:, 1:]
+            sel = shift_labels != IGNORE
+            logits = base.get_output_embeddings()(hidden[:, :-1][sel])
+            terms["lm"], out["n_lm"] = masked_ce(logits, shift_labels[sel])
+        pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), prompt_length - 1].float()
+        given = {"emotion": emotion_label, "strategy": strategy_label}
+        for name, head in self.heads.items():
+            logits = head(pooled)
+            terms[name], out[f"n_{name}"] = masked_ce(logits, given[name])
+            out[f"{name}_logits"] = logits.detach()
+        out["loss"] = sum(self.weights[k] * v for k, v in terms.items())
+        out.update(terms)
+        return out
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def parameter_groups(self, lr: float, head_lr: float, weight_decay: float) -> list[dict[str, Any]]:
+        """Optimizer groups: the LoRA adapter at `lr`, the heads at `head_lr`."""
+        adapter = [p for p in self.lm.parameters() if p.requires_grad]
+        groups = [{"params": adapter, "lr": lr, "weight_decay": weight_decay}]
+        if len(self.heads):
+            groups.append({"params": list(self.heads.parameters()), "lr": head_lr, "weight_decay": weight_decay})
+        return groups
+
+
+def save_heads(model: MultiTaskSFT, path: str | Path, vocab: dict[str, list[str]]) -> None:
+    """heads.safetensors: `<head>.weight` / `<head>.bias` per active head; metadata names the labels and
+    the pooling so a reader needs nothing else."""
+    from safetensors.torch import save_file
+
+    tensors = {f"{name}.{k}": v.detach().float().cpu().contiguous()
+               for name, head in model.heads.items() for k, v in head.state_dict().items()}
+    meta = {"heads": json.dumps(sorted(model.heads)),
+            "pooling": "last layer hidden state (after final norm) at token prompt_length - 1",
+            **{f"labels.{name}": json.dumps(vocab[name]) for name in model.heads}}
+    save_file(tensors, str(path), metadata=meta)
+
+
+def load_heads_into(model: MultiTaskSFT, path: str | Path) -> None:
+    from safetensors.torch import load_file
+
+    state = load_file(str(path))
+    for name, head in model.heads.items():
+        head.load_state_dict({k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(f"{name}.")})

@@ -1,0 +1,117 @@
+"""One `train_sft` run end to end: load the base model (4-bit if asked), add LoRA and heads, fit, and write
+the adapter, heads, run manifest, metrics and curves."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from affectlab.io import atomic_dir, read_parquet, write_json_atomic
+from affectlab.models import BASE_DIR, ModelSettings, load_base
+from affectlab.sft.curves import LiveCurves, plot_losses
+from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_heads, wants_4bit
+from affectlab.sft.settings import LoraSettings, LossSettings, MixtureSettings, QuantSettings, TrainSettings
+from affectlab.sft.train import FitResult, clear_checkpoint, fit, mixed_precision
+
+log = logging.getLogger(__name__)
+DATA_DIR = Path("data/sft")
+OUT_DIR = Path("models/sft")
+PLOTS_DIR = Path("plots/sft_train")
+TABLE_COLUMNS = ["source", "prompt_length", "input_ids", "labels", "emotion_label", "strategy_label"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    model: ModelSettings
+    loss: LossSettings
+    mixture: MixtureSettings
+    lora: LoraSettings
+    train: TrainSettings
+    quant: QuantSettings
+
+
+def build_model(settings: RunSettings, head_sizes: dict[str, int], base_dir: str | Path = BASE_DIR):
+    """(MultiTaskSFT, tokenizer): the base model, 4-bit when `quant` asks (training on CUDA only), LoRA, heads.
+    LoRA and head initialisation draw from `train.seed`."""
+    quant_kwargs = quantization_kwargs(settings.quant, training=True)
+    lm, tokenizer = load_base(base_dir, **quant_kwargs)
+    torch.manual_seed(settings.train.seed)
+    lm = add_lora(lm, settings.lora, quantized=bool(quant_kwargs))
+    return MultiTaskSFT(lm, head_sizes, settings.loss), tokenizer
+
+
+def fingerprint(settings: RunSettings, files: list[Path]) -> str:
+    """Identity of a run for resuming: every setting except where checkpoints go, plus the input bytes."""
+    h = hashlib.sha256()
+    snapshot = dataclasses.asdict(settings)
+    snapshot["train"].pop("checkpoint_dir")
+    h.update(json.dumps(snapshot, sort_keys=True, default=str).encode())
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
+    """Run training and write models/sft/{adapter/,heads.safetensors,manifest.json} and the curves;
+    returns the metrics for metrics/sft_train.json (None on the non-main processes of `accelerate launch`,
+    which train but write nothing)."""
+    from accelerate import PartialState
+
+    main = PartialState().is_main_process
+    vocab = json.loads((DATA_DIR / "labels.json").read_text())
+    train = read_parquet(DATA_DIR / "train.parquet", TABLE_COLUMNS)
+    val = read_parquet(DATA_DIR / "validation.parquet", TABLE_COLUMNS)
+    model, tokenizer = build_model(settings, {"emotion": len(vocab["emotion"]), "strategy": len(vocab["strategy"])})
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    key = fingerprint(settings, [DATA_DIR / "train.parquet", DATA_DIR / "validation.parquet",
+                                 DATA_DIR / "labels.json", BASE_DIR / "config.json"])
+    curves = LiveCurves(PLOTS_DIR) if main else None
+    result = fit(model, train, val, settings.train, alpha=settings.mixture.alpha, pad_id=pad_id,
+                 fingerprint=key, on_step=curves)
+    if not main:
+        return None
+    curves.close()
+    plot_losses(result.history, PLOTS_DIR / "losses.png")
+    manifest = run_manifest(settings, model, result, vocab, key)
+    with atomic_dir(OUT_DIR) as tmp:
+        model.lm.save_pretrained(tmp / "adapter")
+        save_heads(model, tmp / "heads.safetensors", vocab)
+        write_json_atomic(manifest, tmp / "manifest.json")
+    clear_checkpoint(settings.train.checkpoint_dir)
+    return train_metrics(result, model)
+
+
+def train_metrics(result: FitResult, model: MultiTaskSFT) -> dict[str, Any]:
+    last = result.history[-1]
+    m: dict[str, Any] = {f"eval.{k}": round(v, 4) for k, v in result.final_eval.items()}
+    m.update({k: round(v, 4) for k, v in last.items() if k.startswith("train.loss.")})
+    m.update({f"mixture.{k}": round(v, 4) for k, v in result.mixture.items()})
+    m.update({"steps": int(last["step"]), "resumed_from": result.resumed_from, "heads": sorted(model.heads),
+              "loss_terms": sorted(model.weights), "seconds": round(result.seconds, 1),
+              "tokens_per_s": round(result.tokens / result.seconds, 1) if result.seconds else 0.0,
+              "trainable_parameters": sum(p.numel() for p in model.trainable_parameters())})
+    return m
+
+
+def run_manifest(settings: RunSettings, model: MultiTaskSFT, result: FitResult, vocab: dict, key: str) -> dict:
+    return {"model_source": settings.model.source, "model_revision": settings.model.revision,
+            "base_dir": str(BASE_DIR), "params": dataclasses.asdict(settings), "git_commit": _git_commit(),
+            "device": "cuda" if torch.cuda.is_available() else "cpu", "mixed_precision": mixed_precision(),
+            "load_in_4bit": wants_4bit(settings.quant), "torch": torch.__version__, "python": platform.python_version(),
+            "mixture": result.mixture, "heads": {n: vocab[n] for n in model.heads}, "loss_weights": model.weights,
+            "pooling": "hidden state at prompt_length - 1", "fingerprint": key, "resumed_from": result.resumed_from}
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+    except OSError:
+        return None
+    return out.stdout.strip() or None

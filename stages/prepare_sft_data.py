@@ -1,0 +1,34 @@
+"""Turn ED-v2, ESConv and GoEmotions (hub ids or local mirrors in the hub layout) into tokenised SFT tables.
+
+Reads  the three sources in params (default: data/embedded/{ed_v2,esconv,go_emotions}), models/base (tokenizer)
+Writes data/sft/{train,validation,test}.parquet (messages, prompt_length, input_ids, labels, emotion_label,
+       strategy_label, source, id), data/sft/labels.json (train-only vocabularies), metrics/sft_data.json
+Params sft.data.*
+"""
+from transformers import AutoTokenizer
+
+from affectlab.config import load_params, stage_main
+from affectlab.io import write_json_atomic, write_parquet_atomic
+from affectlab.models import BASE_DIR
+from affectlab.progress import timed
+from affectlab.sft.encoding import prepare
+from affectlab.sft.settings import DataSettings
+
+OUT = "data/sft"
+
+
+@stage_main
+def main() -> None:
+    p = load_params("sft.data", DataSettings)
+    tokenizer = AutoTokenizer.from_pretrained(BASE_DIR)
+    with timed("prepare_sft_data", unit="rows") as stats:
+        tables, vocab, metrics = prepare(p, tokenizer)
+        stats["n"] = sum(len(t) for t in tables.values())
+    for split, table in tables.items():
+        write_parquet_atomic(table, f"{OUT}/{split}.parquet")
+    write_json_atomic(vocab, f"{OUT}/labels.json")
+    write_json_atomic({**metrics, "seconds": round(stats["seconds"], 1)}, "metrics/sft_data.json")
+
+
+if __name__ == "__main__":
+    main()
