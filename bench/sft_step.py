@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as stages/train_sft.py, for both loops alike
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as affectlab/__init__.py, for both loops alike
 sys.path.insert(0, str(ROOT / "src"))
 
 

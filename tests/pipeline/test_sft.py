@@ -1,4 +1,6 @@
 """Family C through real `dvc repro` / `dvc exp run` on smoke params (a handful of training steps)."""
+import csv
+import io
 import json
 
 import pandas as pd
@@ -70,5 +72,16 @@ def test_exp_run_strategy_zero_reruns_training_only_and_removes_the_strategy_hea
     assert not any("strategy" in k for k in m)
     with safe_open(sft_repo.path("models/sft/heads.safetensors"), "pt") as f:
         assert set(f.keys()) == {"emotion.weight", "emotion.bias"}
-    shown = sft_repo.run("dvc", "exp", "show", "--csv").stdout
-    assert "loss.strategy" in shown and "eval.loss.strategy" in shown
+
+
+def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo):
+    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0")  # the workspace still holds strategy=0
+    assert ran == ["train_sft"]
+    m = sft_repo.read_json("metrics/sft_train.json")
+    assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
+    assert not any(".emotion" in k for k in m) and "eval.loss.strategy" in m
+    rows = list(csv.DictReader(io.StringIO(sft_repo.run("dvc", "exp", "show", "--csv").stdout)))
+    ablations = {(r["loss.strategy"], r["loss.emotion"], r["eval.loss.strategy"] != "", r["eval.loss.emotion"] != "")
+                 for r in rows if r["typ"] != "baseline"}
+    # each ablation's row shows its weights and lacks the metrics of the head it removed
+    assert ablations == {("0", "0.5", False, True), ("0.5", "0", True, False)}, ablations

@@ -112,7 +112,7 @@ def _metrics(tables: dict[str, pd.DataFrame], vocab: dict[str, list[str]], count
     m["vocab.emotion"] = len(vocab["emotion"])
     m["vocab.strategy"] = len(vocab["strategy"])
     for key, n in sorted(counts.items()):
-        m[key if key.startswith(("truncated", "unseen_label", "drops")) else f"drops.{key}"] = n
+        m[key if key.startswith(("truncated", "unseen_label", "drops", "kept_")) else f"drops.{key}"] = n
     for split in SPLITS:  # present even when zero, so `dvc metrics diff` shows a change from 0
         for source in SOURCES:
             m.setdefault(f"truncated.{split}.{source}", 0)

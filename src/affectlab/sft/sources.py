@@ -133,7 +133,7 @@ def _esconv(rows, split: str, where: str, drops: Counter, map_emotions: bool) ->
                 drops["esconv.empty_target"] += 1
                 continue
             if strategy is None:
-                drops["esconv.missing_strategy"] += 1  # kept for the LM loss, no strategy label
+                drops["kept_without_strategy.esconv"] += 1  # kept for the LM loss, no strategy label
             yield Example(f"esconv:{split}:{i}:{k}", "esconv", _merge_roles(prior), text, emotion=emotion,
                           strategy=strategy)
 

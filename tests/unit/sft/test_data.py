@@ -182,6 +182,14 @@ def test_esconv_dialog_without_supporter_turn_is_a_counted_skip():
     assert drops["esconv.no_supporter_turn"] == 1 and len(out) == 2
 
 
+def test_supporter_turn_without_strategy_is_kept_for_the_lm_and_counted_not_dropped():
+    drops = Counter()
+    turns = dialog(("usr", "hello", None), ("sys", "hi there", None))
+    out = list(read_source("esconv", [{"text": esconv_text(turns)}], "train", "es", drops, False))
+    assert [(e.target, e.strategy) for e in out] == [("hi there", None)]
+    assert drops == {"kept_without_strategy.esconv": 1}
+
+
 def test_esconv_original_release_format_seeker_supporter_content_annotation_is_read():
     turns = [{"speaker": "seeker", "content": "hello"},
              {"speaker": "supporter", "content": "hi what happened", "annotation": {"strategy": "Question"}}]
