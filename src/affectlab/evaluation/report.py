@@ -64,6 +64,7 @@ def summary_metrics(lengths: pd.DataFrame, refusals: pd.DataFrame, eqbench: pd.D
             m[f"redteam_{label}_rate_{model}"] = round((g["label"] == label).mean(), 4)
     for rec in eqbench.to_dict("records"):
         m[f"eqbench_score_{rec['model']}"] = round(rec["score"], 2)
+        m[f"eqbench_parsed_{rec['model']}"] = rec["parsed"]
         m[f"eqbench_unparsable_{rec['model']}"] = rec["unparsable"]
     for rec in profile.to_dict("records"):
         m[f"emotion_{rec['emotion']}_{rec['model']}"] = round(rec["mean"], 4)
