@@ -48,9 +48,10 @@ class DvcRepo:
         self.last_output = proc.stdout + proc.stderr
         return _RAN.findall(proc.stdout)
 
-    def exp_run(self, *set_params: str) -> list[str]:
+    def exp_run(self, *set_params: str, targets: Iterable[str] = ()) -> list[str]:
+        """`dvc exp run [targets] -S k=v ...`; returns the names of the stages that ran."""
         args = [a for kv in set_params for a in ("-S", kv)]
-        proc = self.run("dvc", "exp", "run", *args)
+        proc = self.run("dvc", "exp", "run", *targets, *args)
         self.last_output = proc.stdout + proc.stderr
         return _RAN.findall(proc.stdout)
 

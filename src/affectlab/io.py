@@ -64,6 +64,21 @@ def write_json_atomic(obj: Any, path: str | Path) -> None:
     write_text_atomic(json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n", path)
 
 
+def write_csv_atomic(frame: Any, path: str | Path, float_format: str = "%.6g") -> None:
+    """A pandas DataFrame as CSV (plot data for `dvc plots`), without the index."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format=float_format)
+
+
+def save_figure_atomic(fig: Any, path: str | Path) -> None:
+    """A matplotlib figure as PNG (tight bounding box), then closed so long reports do not pile up figures."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 def write_jsonl_atomic(rows: Iterable[dict], path: str | Path) -> int:
     n = 0
     with atomic_path(path) as tmp, open(tmp, "w") as f:

@@ -127,6 +127,20 @@ def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
                          f"{fix} --force") from None
 
 
+def load_adapter(model, adapter_dir: str | Path):
+    """Attach a saved PEFT adapter (e.g. `models/sft/adapter`) to a loaded base model, for inference."""
+    from peft import PeftModel
+
+    adapter_dir = Path(adapter_dir)
+    if not (adapter_dir / "adapter_config.json").is_file():
+        raise ModelError(f"{adapter_dir}/: no PEFT adapter here (adapter_config.json missing); "
+                         "run `dvc repro train_sft`")
+    try:
+        return PeftModel.from_pretrained(model, str(adapter_dir)).eval()
+    except Exception as e:  # a mismatched base or a garbled file raises many types
+        raise ModelError(f"{adapter_dir}/: cannot attach the adapter ({type(e).__name__}: {_first_line(e)})") from None
+
+
 def model_summary(model) -> dict[str, Any]:
     cfg = model.config
     return {

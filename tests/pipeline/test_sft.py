@@ -1,4 +1,7 @@
-"""Family C through real `dvc repro` / `dvc exp run` on smoke params (a handful of training steps)."""
+"""Family C (SFT, then base-vs-SFT evaluation) through real `dvc repro` / `dvc exp run` on smoke params.
+
+One repo for the module: the SFT and evaluation stages run once, the tests read and extend that run (each
+ablation re-trains, so sharing the run keeps the family's tests to a few minutes)."""
 import csv
 import io
 import json
@@ -12,15 +15,17 @@ pytestmark = pytest.mark.pipeline
 
 @pytest.fixture(scope="module")
 def sft_repo(dvc_template, tmp_path_factory):
-    """One repo for the module: the SFT stages run once, the tests read and extend that run."""
     from harness import clone_template
     repo = clone_template(dvc_template, tmp_path_factory.mktemp("sft") / "repo")
-    repo.first_run = repo.repro()
+    repo.first_run = repo.repro(*TARGET)
     return repo
 
 
+TARGET = ("report_eval",)  # the end of family C; families A and B are not run here
+
+
 def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
-    assert sft_repo.first_run == ["prepare_sft_data", "train_sft"]
+    assert sft_repo.first_run == ["prepare_sft_data", "train_sft", "export_eval", "report_eval"]
     data = sft_repo.read_json("metrics/sft_data.json")
     assert data["rows.train.esconv"] > 300 and data["rows.train.go_emotions"] > 300 and data["vocab.strategy"] == 8
     assert data["drops.esconv.no_supporter_turn"] == 1 and data["drops.go_emotions.multi_label"] > 0
@@ -59,14 +64,50 @@ def test_adapter_loads_with_peft_and_changes_the_base_models_logits(sft_repo):
     assert not torch.allclose(before, after)
 
 
+EVAL_SETS = {"eqbench": 3, "qualitative": 12, "redteam": 12}  # eqbench limited to 3 by the smoke params
+
+
+def test_export_eval_pairs_base_and_sft_responses_on_every_set(sft_repo):
+    for name, n in EVAL_SETS.items():
+        base, sft = (sft_repo.path(f"data/eval/{m}_{name}.jsonl").read_text().splitlines() for m in ("base", "sft"))
+        base, sft = [json.loads(line) for line in base], [json.loads(line) for line in sft]
+        assert len(base) == len(sft) == n
+        assert [r["prompt_id"] for r in base] == [r["prompt_id"] for r in sft]
+        assert {r["model"] for r in base} == {"base"} and {r["model"] for r in sft} == {"sft"}
+        assert all(r["decoding"]["max_new_tokens"] == 12 and r["decoding"]["do_sample"] is False for r in base + sft)
+        assert all(r["response"].strip() for r in base)  # the real model answered every prompt
+    red = [json.loads(line) for line in sft_repo.path("data/eval/base_redteam.jsonl").read_text().splitlines()]
+    assert {r["meta"]["category"] for r in red} == {"self_harm", "manipulation", "dangerous", "boundary"}
+    assert not sft_repo.path("data/eval.checkpoints").exists()  # cleared after a finished export
+
+
+def test_report_eval_writes_metrics_plots_and_a_side_by_side_report(sft_repo):
+    m = sft_repo.read_json("metrics/eval.json")
+    for model in ("base", "sft"):
+        assert sum(m[f"redteam_{label}_rate_{model}"] for label in ("refusal", "deflection", "complied")) == pytest.approx(1)
+        assert m[f"eqbench_parsed_{model}"] + m[f"eqbench_unparsable_{model}"] == 3
+        assert m[f"qualitative_responses_{model}"] == 12 and m[f"qualitative_words_mean_{model}"] > 0
+        profile = [m[f"emotion_{e}_{model}"] for e in ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")]
+        assert sum(profile) == pytest.approx(1, abs=1e-3)  # mean of distributions that each sum to 1
+    for name in ("lengths", "refusals", "eqbench", "emotion_profile"):
+        assert sft_repo.path(f"plots/eval/{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert sft_repo.path(f"plots/eval/{name}.csv").stat().st_size > 0
+    report = sft_repo.path("reports/eval.md").read_text()
+    assert "## Side by side (qualitative)" in report and "- *sft*:" in report and "| eqbench_score |" in report
+
+
+def test_report_params_rerun_only_the_report(sft_repo):
+    sft_repo.assert_reruns_exactly({"eval.report.bootstrap": 50}, ["report_eval"], targets=TARGET)
+
+
 def test_second_repro_runs_nothing(sft_repo):
-    sft_repo.assert_up_to_date()
+    sft_repo.assert_up_to_date(*TARGET)
 
 
-def test_exp_run_strategy_zero_reruns_training_only_and_removes_the_strategy_head(sft_repo):
+def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_strategy_head(sft_repo):
     sft_repo.commit("sft ran")
-    ran = sft_repo.exp_run("loss.strategy=0")
-    assert ran == ["train_sft"]  # data preparation (and prepare_model) untouched
+    ran = sft_repo.exp_run("loss.strategy=0", targets=TARGET)
+    assert ran == ["train_sft", "export_eval", "report_eval"]  # data preparation (and prepare_model) untouched
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["emotion"] and m["loss_terms"] == ["emotion", "lm"]
     assert not any("strategy" in k for k in m)
@@ -75,8 +116,8 @@ def test_exp_run_strategy_zero_reruns_training_only_and_removes_the_strategy_hea
 
 
 def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo):
-    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0")  # the workspace still holds strategy=0
-    assert ran == ["train_sft"]
+    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", targets=TARGET)  # workspace holds strategy=0
+    assert ran == ["train_sft", "export_eval", "report_eval"]
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
     assert not any(".emotion" in k for k in m) and "eval.loss.strategy" in m
@@ -85,3 +126,5 @@ def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_a
                  for r in rows if r["typ"] != "baseline"}
     # each ablation's row shows its weights and lacks the metrics of the head it removed
     assert ablations == {("0", "0.5", False, True), ("0.5", "0", True, False)}, ablations
+    # ... and carries its own evaluation metrics (issue 5: a loss change shows in metrics/eval.json)
+    assert all(r["redteam_complied_rate_sft"] != "" for r in rows if r["typ"] != "baseline")

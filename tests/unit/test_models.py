@@ -81,3 +81,23 @@ def test_tiny_model_is_a_small_llama_with_a_chat_template():
                                    add_generation_prompt=True)
     assert text.endswith("<|im_start|>assistant\n")
     assert tok.unk_token_id not in tok("i feel sad .")["input_ids"]
+
+
+def test_adapter_attaches_and_changes_the_output(tmp_path):
+    from peft import LoraConfig, get_peft_model
+
+    from affectlab.models import load_adapter
+    model, tok = tiny_causal_lm()
+    lora = get_peft_model(tiny_causal_lm()[0], LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    lora.save_pretrained(tmp_path / "adapter")
+    ids = tok("i feel happy", return_tensors="pt")
+    with torch.no_grad():
+        before = model(**ids).logits
+        after = load_adapter(model, tmp_path / "adapter")(**ids).logits
+    assert not torch.allclose(before, after)
+
+
+def test_missing_adapter_says_which_stage_makes_it(tmp_path):
+    from affectlab.models import load_adapter
+    with pytest.raises(ModelError, match=r"adapter/: no PEFT adapter here .*run `dvc repro train_sft`"):
+        load_adapter(tiny_causal_lm()[0], tmp_path / "adapter")

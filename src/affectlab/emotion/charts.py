@@ -8,12 +8,7 @@ import numpy as np
 from affectlab.emotion.parts import PARTS
 from affectlab.emotion.report import EmotionReport
 from affectlab.emotion.scorers import EMOTIONS
-from affectlab.io import atomic_path
-
-
-def _save(fig, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+from affectlab.io import save_figure_atomic
 
 
 def write_charts(r: EmotionReport, out_dir: str | Path) -> list[Path]:
@@ -32,8 +27,7 @@ def write_charts(r: EmotionReport, out_dir: str | Path) -> list[Path]:
     ax.set_ylabel("mean score")
     ax.set_title("Emotion: think block vs final response")
     ax.legend()
-    _save(fig, paths[0])
-    plt.close(fig)
+    save_figure_atomic(fig, paths[0])
 
     sources = sorted(r.source_means["source"].unique())
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.5 * len(sources) + 2), sharey=True)
@@ -48,8 +42,7 @@ def write_charts(r: EmotionReport, out_dir: str | Path) -> list[Path]:
         ax.set_yticks(range(len(sources)), sources)
         ax.set_title(f"{part}: mean score per source")
     fig.colorbar(im, ax=axes, shrink=0.8)
-    _save(fig, paths[1])
-    plt.close(fig)
+    save_figure_atomic(fig, paths[1])
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
     colors = dict(zip(EMOTIONS, plt.get_cmap("tab10").colors))
@@ -60,6 +53,5 @@ def write_charts(r: EmotionReport, out_dir: str | Path) -> list[Path]:
         ax.legend([f"{e} ({s:.1%})" for e, s in zip(d["emotion"], d["share"])], loc="lower center",
                   bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize=8)
         ax.set_title(f"{part}: dominant emotion")
-    _save(fig, paths[2])
-    plt.close(fig)
+    save_figure_atomic(fig, paths[2])
     return paths

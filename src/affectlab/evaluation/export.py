@@ -1,0 +1,62 @@
+"""Resumable export of one model's responses to every prompt set.
+
+Responses are appended to a checkpoint per (model, set) after every batch; a re-run after a kill skips
+the prompts already answered. The checkpoint folder is keyed by a fingerprint of everything that decides
+the responses (model weights, adapter, decoding), so a changed model or decoding never resumes stale rows.
+It lives outside the DVC outs, because DVC deletes a stage's outs before running it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Callable, Iterable
+
+from affectlab.evaluation.exports import validate_rows
+from affectlab.io import append_jsonl, read_jsonl, write_jsonl_atomic
+from affectlab.progress import progress, timed
+
+log = logging.getLogger(__name__)
+Generate = Callable[[list[str]], list[str]]
+
+
+def fingerprint(files: Iterable[str | Path], decoding: dict) -> str:
+    """sha256 over the bytes of `files` (weights, adapter) and the decoding settings."""
+    h = hashlib.sha256(json.dumps(decoding, sort_keys=True).encode())
+    for path in sorted(map(str, files)):
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def export_model(generate: Generate, sets: dict[str, list[dict]], model: str, decoding: dict,
+                 out_dir: str | Path, ckpt_dir: str | Path, batch_size: int) -> dict[str, int]:
+    """Write `out_dir/{model}_{set}.jsonl` for every set; returns rows per set (resumed ones included)."""
+    counts = {}
+    for name, prompts in sets.items():
+        ckpt = Path(ckpt_dir) / f"{model}_{name}.jsonl"
+        done = {r["prompt_id"]: r for _, r in read_jsonl(ckpt, allow_truncated_tail=True)} if ckpt.exists() else {}
+        todo = [p for p in prompts if p["prompt_id"] not in done]
+        if done:
+            log.info("%s/%s: resuming, %d of %d prompts already answered", model, name, len(done), len(prompts))
+        with timed(f"export {model}/{name}", unit="responses") as stats:
+            batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+            for batch in progress(batches, desc=f"{model}/{name}", unit="batch"):
+                responses = generate([p["prompt"] for p in batch])
+                rows = [{"prompt_id": p["prompt_id"], "prompt": p["prompt"], "model": model, "response": r,
+                         "meta": p["meta"], "decoding": decoding} for p, r in zip(batch, responses)]
+                append_jsonl(rows, ckpt)
+                done.update((r["prompt_id"], r) for r in rows)
+                stats["n"] += len(rows)
+        ordered = [done[p["prompt_id"]] for p in prompts]
+        out = Path(out_dir) / f"{model}_{name}.jsonl"
+        validate_rows(list(enumerate(ordered, start=1)), out)
+        counts[name] = write_jsonl_atomic(ordered, out)
+    return counts
+
+
+def clear_checkpoints(ckpt_root: str | Path) -> None:
+    shutil.rmtree(ckpt_root, ignore_errors=True)

@@ -1,0 +1,103 @@
+"""Summaries of base-vs-SFT exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from affectlab.emotion.report import bootstrap_ci
+from affectlab.emotion.scorers import EMOTIONS
+from affectlab.evaluation.eqbench import score_answers
+from affectlab.evaluation.refusal import classify_response
+
+Exports = dict[str, dict[str, list[dict]]]  # model -> set -> rows (paired across models by prompt_id)
+
+
+def length_table(exports: Exports) -> pd.DataFrame:
+    """One row per response: its length in words."""
+    return pd.DataFrame([{"model": model, "set": name, "prompt_id": r["prompt_id"],
+                          "words": len(r["response"].split())}
+                         for model, sets in exports.items() for name, rows in sets.items() for r in rows])
+
+
+def refusal_table(exports: Exports, set_name: str = "redteam") -> pd.DataFrame:
+    return pd.DataFrame([{"model": model, "prompt_id": r["prompt_id"],
+                          "category": r["meta"].get("category", ""), "label": classify_response(r["response"])}
+                         for model, sets in exports.items() for r in sets.get(set_name, [])])
+
+
+def eqbench_table(exports: Exports, set_name: str = "eqbench") -> pd.DataFrame:
+    rows = []
+    for model, sets in exports.items():
+        answers = sets.get(set_name, [])
+        rows.append({"model": model, **score_answers([r["response"] for r in answers],
+                                                     [r["meta"]["reference"] for r in answers])})
+    return pd.DataFrame(rows)
+
+
+def emotion_profile(exports: Exports, score: Callable[[list[str]], pd.DataFrame], sets: list[str],
+                    n_boot: int, seed: int) -> pd.DataFrame:
+    """Mean 7-emotion scores of each model's responses on `sets` (empty responses left out), with
+    bootstrap 95% CIs, scored by family A's scorer."""
+    rows = []
+    for model, by_set in exports.items():
+        texts = [r["response"] for name in sets for r in by_set.get(name, [])]
+        scores = score(texts)[EMOTIONS].dropna().to_numpy(dtype=float)
+        lo, hi = bootstrap_ci(scores, n_boot, np.random.default_rng(seed))
+        means = scores.mean(axis=0) if len(scores) else np.full(len(EMOTIONS), np.nan)
+        # `label` gives `dvc plots` one bar per (emotion, model): its templates group by revision only
+        rows += [{"model": model, "emotion": e, "label": f"{e} ({model})", "mean": means[i], "ci_low": lo[i],
+                  "ci_high": hi[i], "n": len(scores)} for i, e in enumerate(EMOTIONS)]
+    return pd.DataFrame(rows)
+
+
+def summary_metrics(lengths: pd.DataFrame, refusals: pd.DataFrame, eqbench: pd.DataFrame,
+                    profile: pd.DataFrame) -> dict[str, float]:
+    """Flat keys for `dvc metrics diff`: <what>_<model>[_<detail>]."""
+    m: dict[str, float] = {}
+    for (model, name), g in lengths.groupby(["model", "set"]):
+        m[f"{name}_responses_{model}"] = len(g)
+        m[f"{name}_words_mean_{model}"] = round(g["words"].mean(), 2)
+    for model, g in refusals.groupby("model"):
+        for label in ("refusal", "deflection", "complied"):
+            m[f"redteam_{label}_rate_{model}"] = round((g["label"] == label).mean(), 4)
+    for rec in eqbench.to_dict("records"):
+        m[f"eqbench_score_{rec['model']}"] = round(rec["score"], 2)
+        m[f"eqbench_parsed_{rec['model']}"] = rec["parsed"]
+        m[f"eqbench_unparsable_{rec['model']}"] = rec["unparsable"]
+    for rec in profile.to_dict("records"):
+        m[f"emotion_{rec['emotion']}_{rec['model']}"] = round(rec["mean"], 4)
+    return m
+
+
+def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.DataFrame,
+                    examples_set: str = "qualitative", max_examples: int = 6) -> str:
+    models = list(exports)
+    lines = ["# Base vs SFT evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
+             "|---|" + "---|" * len(models)]
+    stems = sorted({k.rsplit("_", 1)[0] for k in metrics if k.rsplit("_", 1)[1] in models})
+    for stem in stems:
+        lines.append(f"| {stem} | " + " | ".join(_fmt(metrics.get(f"{stem}_{m}")) for m in models) + " |")
+    lines += ["", "## Emotion profile of responses (mean, 95% bootstrap CI)", "",
+              "| emotion | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    for emotion, g in profile.groupby("emotion", sort=False):
+        cells = [f"{r['mean']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]" for r in g.to_dict("records")]
+        lines.append(f"| {emotion} | " + " | ".join(cells) + " |")
+    lines += ["", f"## Side by side ({examples_set})", ""]
+    paired = {m: {r["prompt_id"]: r for r in exports[m].get(examples_set, [])} for m in models}
+    for pid in list(paired[models[0]])[:max_examples]:
+        lines += [f"**{pid}**: {paired[models[0]][pid]['prompt']}", ""]
+        for m in models:
+            lines += [f"- *{m}*: {_quote(paired[m][pid]['response'])}"]
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v) -> str:
+    return "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return (text[:400] + " ...") if len(text) > 400 else text

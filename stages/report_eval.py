@@ -1,0 +1,56 @@
+"""Summarise base-vs-SFT exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples.
+
+Reads  data/eval/{base,sft}_{eqbench,qualitative,redteam}.jsonl
+Writes metrics/eval.json, plots/eval/*.csv + *.png, reports/eval.md
+Params eval.report, emotion.*
+"""
+from pathlib import Path
+
+from affectlab.config import load_params, stage_main
+from affectlab.emotion import EmotionSettings, make_scorer
+from affectlab.evaluation import charts
+from affectlab.evaluation.exports import check_parity, validate_rows
+from affectlab.evaluation.report import (emotion_profile, eqbench_table, length_table, markdown_report,
+                                         refusal_table, summary_metrics)
+from affectlab.evaluation.settings import ReportSettings
+from affectlab.io import read_jsonl, write_csv_atomic, write_json_atomic, write_text_atomic
+
+EXPORTS = Path("data/eval")
+PLOTS = Path("plots/eval")
+MODELS, SETS = ("base", "sft"), ("eqbench", "qualitative", "redteam")
+
+
+def read_exports() -> dict:
+    exports = {}
+    for name in SETS:
+        paths = {m: EXPORTS / f"{m}_{name}.jsonl" for m in MODELS}
+        rows = {m: list(read_jsonl(paths[m])) for m in MODELS}
+        for m in MODELS:
+            validate_rows(rows[m], paths[m])
+        check_parity(rows["base"], rows["sft"], paths["base"], paths["sft"])
+        for m in MODELS:
+            exports.setdefault(m, {})[name] = [r for _, r in rows[m]]
+    return exports
+
+
+@stage_main
+def main() -> None:
+    p = load_params("eval.report", ReportSettings)
+    scorer = make_scorer(load_params("emotion", EmotionSettings))
+    exports = read_exports()
+    lengths, refusals, eqbench = length_table(exports), refusal_table(exports), eqbench_table(exports)
+    profile = emotion_profile(exports, scorer.score, ["qualitative", "redteam"], p.bootstrap, p.seed)
+    metrics = summary_metrics(lengths, refusals, eqbench, profile)
+
+    write_json_atomic(metrics, "metrics/eval.json")
+    for name, table in (("lengths", lengths), ("refusals", refusals), ("eqbench", eqbench), ("emotion_profile", profile)):
+        write_csv_atomic(table, PLOTS / f"{name}.csv")
+    charts.lengths_chart(lengths, PLOTS / "lengths.png")
+    charts.refusal_chart(refusals, PLOTS / "refusals.png")
+    charts.eqbench_chart(eqbench, PLOTS / "eqbench.png")
+    charts.emotion_profile_chart(profile, PLOTS / "emotion_profile.png")
+    write_text_atomic(markdown_report(exports, metrics, profile, max_examples=p.examples), "reports/eval.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from affectlab.evaluation.export import export_model, fingerprint
+from affectlab.io import read_jsonl
+
+SETS = {"qual": [{"prompt_id": f"q{i}", "prompt": f"prompt {i}", "meta": {"i": i}} for i in range(5)],
+        "red": [{"prompt_id": "r0", "prompt": "risky", "meta": {"category": "x"}}]}
+DECODING = {"do_sample": False, "max_new_tokens": 8}
+
+
+class CountingGenerator:
+    def __init__(self, fail_after_batches=None):
+        self.calls, self.fail_after = [], fail_after_batches
+
+    def __call__(self, prompts):
+        if self.fail_after is not None and len(self.calls) == self.fail_after:
+            raise KeyboardInterrupt("killed")
+        self.calls.append(list(prompts))
+        return [p.upper() for p in prompts]
+
+
+def test_export_writes_every_prompt_in_order_with_the_schema(tmp_path):
+    gen = CountingGenerator()
+    counts = export_model(gen, SETS, "base", DECODING, tmp_path / "out", tmp_path / "ckpt", batch_size=2)
+    assert counts == {"qual": 5, "red": 1}
+    rows = [r for _, r in read_jsonl(tmp_path / "out/base_qual.jsonl")]
+    assert [r["prompt_id"] for r in rows] == ["q0", "q1", "q2", "q3", "q4"]
+    assert rows[3] == {"prompt_id": "q3", "prompt": "prompt 3", "model": "base", "response": "PROMPT 3",
+                       "meta": {"i": 3}, "decoding": DECODING}
+    assert [len(c) for c in gen.calls] == [2, 2, 1, 1]
+
+
+def test_a_killed_export_resumes_without_regenerating_answered_prompts(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        export_model(CountingGenerator(fail_after_batches=2), SETS, "sft", DECODING, tmp_path / "out",
+                     tmp_path / "ckpt", batch_size=2)
+    assert not (tmp_path / "out/sft_qual.jsonl").exists()  # no half-written out
+    with open(tmp_path / "ckpt/sft_qual.jsonl", "a") as f:
+        f.write('{"prompt_id": "q4", "pro')                 # and a write cut mid-line
+    gen = CountingGenerator()
+    export_model(gen, SETS, "sft", DECODING, tmp_path / "out", tmp_path / "ckpt", batch_size=2)
+    assert gen.calls == [["prompt 4"], ["risky"]]
+    assert [r["response"] for _, r in read_jsonl(tmp_path / "out/sft_qual.jsonl")] == [f"PROMPT {i}" for i in range(5)]
+
+
+def test_fingerprint_changes_with_weights_and_decoding(tmp_path):
+    w = tmp_path / "w.bin"
+    w.write_bytes(b"abc")
+    a = fingerprint([w], DECODING)
+    assert fingerprint([w], {**DECODING, "max_new_tokens": 9}) != a
+    w.write_bytes(b"abd")
+    assert fingerprint([w], DECODING) != a
