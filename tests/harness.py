@@ -77,9 +77,9 @@ class DvcRepo:
         return json.loads((self.root / rel).read_text())
 
     # --- assertions used by every family -------------------------------------------------------
-    def assert_up_to_date(self) -> None:
-        """A second `dvc repro` runs no stage."""
-        ran = self.repro()
+    def assert_up_to_date(self, *targets: str) -> None:
+        """A second `dvc repro [targets]` runs no stage (targets: only those stages and their upstream)."""
+        ran = self.repro(*targets)
         assert ran == [], f"expected no stage to run, ran {ran}\n{self.last_output[-3000:]}"
 
     def assert_reruns_exactly(self, overrides: dict[str, Any], expected: Iterable[str],
