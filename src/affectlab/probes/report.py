@@ -36,11 +36,13 @@ def write_auc_png(study: ProbeStudy, path: str | Path, title: str) -> None:
     for column, style in (("probe", "o-"), ("shuffled_control", "x--"), ("vader_baseline", ":"),
                           ("bow_baseline", "-.")):
         ax.plot(layers, [r[column] for r in rows], style, label=column.replace("_", " "), markersize=4)
+    lowest = min(min(r[c] for c in COLUMNS[1:]) for r in rows)
+    bottom = min(0.4, lowest - 0.05)
     ax.axvline(study.best_layer, color="grey", linewidth=0.8)
-    ax.annotate(f"best on val: layer {study.best_layer}", (study.best_layer, 0.42), fontsize=8, ha="center")
-    ax.set(xlabel="layer (0 = embeddings)", ylabel="test AUC-ROC", ylim=(0.4, 1.02), title=title)
+    ax.annotate(f" best on val: layer {study.best_layer}", (study.best_layer, bottom + 0.02), fontsize=8)
+    ax.set(xlabel="layer (0 = embeddings)", ylabel="test AUC-ROC", ylim=(bottom, 1.02), title=title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center left", fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)

@@ -85,8 +85,9 @@ def save_probes(study: ProbeStudy, attrs: Mapping[str, Any], out_dir: str | Path
             "hidden_size": int(attrs["hidden_size"]), "labels": {str(v): k for k, v in LABEL_IDS.items()},
             "layer_0": "embeddings; layer i = output of block i (the last includes the final norm)",
             "best_layer": study.best_layer, "ranking": study.ranking,
-            "val_auc": [round(l["probe_val_auc"], 4) for l in study.layers],
-            "test_auc": [round(l["probe_auc_roc"], 4) for l in study.layers]}
+            # per layer: val AUC and best epoch, test AUC-ROC / AUC-PR / F1 / accuracy, same for the control
+            "per_layer": [{k: round(v, 4) if isinstance(v, float) else v for k, v in l.items()} for l in study.layers],
+            "baselines": {name: {k: round(v, 4) for k, v in scores.items()} for name, scores in study.baselines.items()}}
     write_json_atomic(meta, out_dir / META_FILE)
 
 

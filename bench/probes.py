@@ -1,0 +1,177 @@
+"""Benchmark family B against baselines measured in the same run (timings on a shared CPU are noisy;
+ratios are what to read; times are CPU seconds with one torch thread by default). Run from the repo root after `dvc repro prepare_model`:
+
+    python bench/probes.py [--rows 300] [--repeats 3]
+
+(a) capture: all-layer capture (one forward pass with output_hidden_states + pooling) vs a bare forward
+    pass over the same batches (goal <= 1.15x), and vs the reference's layer-batched capture, 4 passes
+    of <= 10 hooked layers (goal: one pass >= 3x faster).
+(b) probes: training every layer at once (torch, early stopping on val AUC) vs a scikit-learn
+    LogisticRegression loop over layers on the same split: time ratio and the largest test-AUC gap.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from affectlab.models import load_base
+from affectlab.probes.capture import pool, pooled_batches, token_lengths
+from affectlab.probes.dataset import stratified_split
+from affectlab.probes.settings import CaptureSettings, Split, TrainSettings
+from affectlab.probes.training import fit_probes, probe_logits, standardizer
+from sklearn.metrics import roc_auc_score
+
+SENTENCES = Path("data/sentiment/generated.jsonl")
+
+
+def load_rows(n: int) -> list[dict]:
+    if SENTENCES.is_file():
+        rows = [json.loads(line) for line in SENTENCES.read_text().splitlines()]
+        pos = [r for r in rows if r["label"] == "positive"][: n // 2]
+        neg = [r for r in rows if r["label"] == "negative"][: n // 2]
+        if len(pos) + len(neg) == n:
+            return pos + neg
+    raise SystemExit(f"need {n} rows in {SENTENCES}: run `dvc repro generate_sentiment` first (or lower --rows)")
+
+
+def batches(tokenizer, texts, s: CaptureSettings):
+    order = np.argsort(token_lengths(tokenizer, texts), kind="stable")
+    tokenizer.padding_side = "right"
+    return [tokenizer([texts[i] for i in order[k:k + s.batch_size]], return_tensors="pt", padding=True,
+                      truncation=True, max_length=s.max_length) for k in range(0, len(order), s.batch_size)]
+
+
+def bare_forward(model, encs):
+    with torch.inference_mode():
+        for enc in encs:
+            model.base_model(**enc, use_cache=False)
+
+
+def layer_batched(model, encs, s: CaptureSettings, per_pass: int = 10) -> list[np.ndarray]:
+    """The reference approach: passes over the data, each hooking <= 10 of the layers (to bound memory).
+    The layers are those of `hidden_states`: the embeddings, each block, and the final norm for the last,
+    so 31 layers of SmolLM2 take 4 passes, as the reference's 34 layers of Gemma 3 4B did."""
+    trunk = model.base_model
+    targets = [trunk.embed_tokens, *trunk.layers[:-1], trunk.norm]
+    groups = [list(range(i, min(i + per_pass, len(targets)))) for i in range(0, len(targets), per_pass)]
+    pooled = [[None] * len(targets) for _ in encs]
+    with torch.inference_mode():
+        for group in groups:
+            seen = {}
+            hooks = [targets[i].register_forward_hook(
+                lambda m, a, o, i=i: seen.__setitem__(i, o[0] if isinstance(o, tuple) else o)) for i in group]
+            for b, enc in enumerate(encs):
+                trunk(**enc, use_cache=False)
+                for i in group:
+                    pooled[b][i] = pool([seen[i]], enc["attention_mask"], s.pooling, s.last_k)[0].numpy()
+            for h in hooks:
+                h.remove()
+    return [np.stack(p) for p in pooled]
+
+
+def timeit(fn, repeats: int) -> float:
+    """Median CPU seconds of this process. With one torch thread, CPU time is the work done and is not
+    inflated by other processes competing for the cores (wall time on a shared machine is)."""
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def sklearn_loop(x, y, tr, te):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.preprocessing import StandardScaler
+
+    aucs = []
+    for layer in range(x.shape[0]):
+        scaler = StandardScaler().fit(x[layer, tr])
+        clf = LogisticRegression(max_iter=2000).fit(scaler.transform(x[layer, tr]), y[tr])
+        aucs.append(roc_auc_score(y[te], clf.decision_function(scaler.transform(x[layer, te]))))
+    return np.array(aucs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=160)
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved repeats (the order rotates)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 makes CPU time a fair measure)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model, tok = load_base()
+    rows = load_rows(args.rows)
+    texts = [r["text"] for r in rows]
+    s = CaptureSettings(batch_size=32, dtype="float32")
+    encs = batches(tok, texts, s)
+    bare_forward(model, encs[:2])  # warm-up
+
+    captured: list = []
+    ref: list = []
+    # interleaved repeats: the CPU is shared, so each repeat times all three back to back and the
+    # ratios are taken within a repeat (medians over repeats are reported)
+    methods = [lambda: bare_forward(model, encs),
+               lambda: captured.__setitem__(slice(None), list(pooled_batches(model, tok, texts, s))),
+               lambda: ref.__setitem__(slice(None), layer_batched(model, encs, s))]
+    runs = []
+    for r in range(args.repeats):
+        # the order rotates per repeat: whichever runs first pays for cold allocator pages
+        t = [0.0, 0.0, 0.0]
+        for m in (r % 3, (r + 1) % 3, (r + 2) % 3):
+            t[m] = timeit(methods[m], 1)
+        runs.append(tuple(t))
+    t_bare, t_all, t_ref = (statistics.median(r[i] for r in runs) for i in range(3))
+    all_vs_bare = statistics.median(r[1] / r[0] for r in runs)
+    ref_vs_bare = statistics.median(r[2] / r[0] for r in runs)
+    speedup = statistics.median(r[2] / r[1] for r in runs)
+    ours = np.concatenate([p for _, p in captured], axis=1)
+    theirs = np.concatenate(ref, axis=1)
+    diff = float(np.abs(ours - theirs).max())
+
+    print(f"\n(a) capture of {len(texts)} sentences, {len(encs)} batches of {s.batch_size}, "
+          f"{model.config.num_hidden_layers + 1} layers (median of {args.repeats} interleaved repeats)")
+    print("| method | CPU s | vs bare forward | one-pass speed-up |")
+    print("|---|---|---|---|")
+    print(f"| bare forward (no hidden states) | {t_bare:.2f} | 1.00x | |")
+    print(f"| all-layer capture, one pass (ours) | {t_all:.2f} | {all_vs_bare:.2f}x | |")
+    print(f"| layer-batched, {-(-(model.config.num_hidden_layers + 1) // 10)} passes of <= 10 layers (reference) | {t_ref:.2f} | {ref_vs_bare:.2f}x | {speedup:.2f}x |")
+    print("per repeat (bare, ours, reference) CPU s: " + "; ".join(", ".join(f"{t:.2f}" for t in r) for r in runs))
+    print(f"max |difference| of pooled activations over all {ours.shape[0]} layers, ours vs reference: {diff:.2e}")
+
+    x = np.concatenate([p for _, p in captured], axis=1).astype(np.float32)
+    order = np.concatenate([i for i, _ in captured])
+    y = np.array([1 if rows[i]["label"] == "positive" else 0 for i in order])
+    split = stratified_split(["positive" if v else "negative" for v in y], Split(), seed=13)
+    tr, va, te = (np.flatnonzero(split == name) for name in ("train", "val", "test"))
+    torch_aucs: list = []
+
+    def ours():  # the same work as train_probes' real-label probes: standardise, fit, score test
+        mean, std = standardizer(x[:, tr])
+        z = (x - mean[:, None]) / std[:, None]
+        fitted = fit_probes(z[:, tr], y[None, tr], z[:, va], y[None, va], TrainSettings())
+        logits = probe_logits(z[:, te], fitted.weight[0], fitted.bias[0])
+        torch_aucs[:] = [roc_auc_score(y[te], logits[layer]) for layer in range(x.shape[0])]
+
+    t_torch = timeit(ours, args.repeats)
+    sk_aucs: list = []
+    t_sk = timeit(lambda: sk_aucs.__setitem__(slice(None), sklearn_loop(x, y, tr, te)), args.repeats)
+    gap = np.abs(np.array(torch_aucs) - np.array(sk_aucs))
+    print(f"\n(b) probes on {len(tr)} train / {len(va)} val / {len(te)} test rows x {x.shape[0]} layers "
+          f"(median of {args.repeats})")
+    print("| method | CPU s | vs scikit-learn loop |")
+    print("|---|---|---|")
+    print(f"| all layers at once: torch AdamW, early stopping on val AUC (ours) | {t_torch:.2f} | {t_torch / t_sk:.2f}x |")
+    print(f"| scikit-learn LogisticRegression (lbfgs) loop over layers | {t_sk:.2f} | 1.00x |")
+    print(f"max |test AUC difference| over layers: {gap.max():.4f} (mean {gap.mean():.4f}); best test AUC "
+          f"ours {max(torch_aucs):.4f}, scikit-learn {max(sk_aucs):.4f}")
+
+if __name__ == "__main__":
+    main()
