@@ -9,11 +9,10 @@ from pathlib import Path
 
 from affectlab.config import load_params, stage_main
 from affectlab.evaluation.export import clear_checkpoints, export_model, fingerprint
-from affectlab.evaluation.exports import check_parity, validate_rows
 from affectlab.evaluation.prompt_sets import load_eqbench, load_prompt_file
 from affectlab.evaluation.settings import EvalSettings
+from affectlab.evaluation.validation import read_exports
 from affectlab.generation import generate_chat
-from affectlab.io import read_jsonl
 from affectlab.models import BASE_DIR, load_adapter, load_base
 
 OUT = Path("data/eval")
@@ -39,13 +38,7 @@ def main() -> None:
     sft = load_adapter(base, p.adapter)  # same process: the base weights are loaded once
     key = fingerprint([*weights, *sorted(Path(p.adapter).glob("*.safetensors"))], decoding)
     export_model(generator(sft), sets, "sft", decoding, OUT, CHECKPOINTS / f"sft-{key}", p.batch_size)
-
-    for name in sets:
-        base_path, sft_path = OUT / f"base_{name}.jsonl", OUT / f"sft_{name}.jsonl"
-        base, sft = list(read_jsonl(base_path)), list(read_jsonl(sft_path))
-        validate_rows(base, base_path)
-        validate_rows(sft, sft_path)
-        check_parity(base, sft, base_path, sft_path)
+    read_exports(OUT, sets)  # schema of every row and base/SFT parity; a violation names file and row
     clear_checkpoints(CHECKPOINTS)
 
 

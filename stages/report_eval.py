@@ -9,35 +9,22 @@ from pathlib import Path
 from affectlab.config import load_params, stage_main
 from affectlab.emotion import EmotionSettings, make_scorer
 from affectlab.evaluation import charts
-from affectlab.evaluation.exports import check_parity, validate_rows
 from affectlab.evaluation.report import (emotion_profile, eqbench_table, length_table, markdown_report,
                                          refusal_table, summary_metrics)
 from affectlab.evaluation.settings import ReportSettings
-from affectlab.io import read_jsonl, write_csv_atomic, write_json_atomic, write_text_atomic
+from affectlab.evaluation.validation import read_exports
+from affectlab.io import write_csv_atomic, write_json_atomic, write_text_atomic
 
 EXPORTS = Path("data/eval")
 PLOTS = Path("plots/eval")
-MODELS, SETS = ("base", "sft"), ("eqbench", "qualitative", "redteam")
-
-
-def read_exports() -> dict:
-    exports = {}
-    for name in SETS:
-        paths = {m: EXPORTS / f"{m}_{name}.jsonl" for m in MODELS}
-        rows = {m: list(read_jsonl(paths[m])) for m in MODELS}
-        for m in MODELS:
-            validate_rows(rows[m], paths[m])
-        check_parity(rows["base"], rows["sft"], paths["base"], paths["sft"])
-        for m in MODELS:
-            exports.setdefault(m, {})[name] = [r for _, r in rows[m]]
-    return exports
+SETS = ("eqbench", "qualitative", "redteam")
 
 
 @stage_main
 def main() -> None:
     p = load_params("eval.report", ReportSettings)
     scorer = make_scorer(load_params("emotion", EmotionSettings))
-    exports = read_exports()
+    exports = read_exports(EXPORTS, SETS)
     lengths, refusals, eqbench = length_table(exports), refusal_table(exports), eqbench_table(exports)
     profile = emotion_profile(exports, scorer.score, ["qualitative", "redteam"], p.bootstrap, p.seed)
     metrics = summary_metrics(lengths, refusals, eqbench, profile)

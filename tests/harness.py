@@ -119,6 +119,9 @@ def build_template(dest: Path, prepare: Iterable[str] = ("prepare_model",)) -> D
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / rel, target)
     repo = DvcRepo(dest)
+    # The committed dvc.lock describes outs of the full run, which this copy's empty cache does not hold;
+    # `dvc exp run` would fail collecting them. A test repo starts as if nothing had run yet.
+    (dest / "dvc.lock").unlink(missing_ok=True)
     repo.set_params(smoke_overrides())
     repo.run("git", "init", "-q")
     repo.run("git", "config", "user.email", "test@affectlab.invalid")

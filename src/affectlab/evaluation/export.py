@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
-from affectlab.evaluation.exports import validate_rows
+from affectlab.evaluation.validation import validate_rows
 from affectlab.io import append_jsonl, read_jsonl, write_jsonl_atomic
 from affectlab.progress import progress, timed
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from affectlab.io import atomic_path
+from affectlab.io import save_figure_atomic, write_csv_atomic
 from affectlab.probes.study import ProbeStudy
 
 COLUMNS = ("layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline")
@@ -21,8 +21,7 @@ def auc_rows(study: ProbeStudy) -> list[dict]:
 def write_auc_csv(study: ProbeStudy, path: str | Path) -> None:
     import pandas as pd
 
-    with atomic_path(path) as tmp:
-        pd.DataFrame(auc_rows(study), columns=list(COLUMNS)).to_csv(tmp, index=False)
+    write_csv_atomic(pd.DataFrame(auc_rows(study), columns=list(COLUMNS)), path)
 
 
 def write_auc_png(study: ProbeStudy, path: str | Path, title: str) -> None:
@@ -43,7 +42,4 @@ def write_auc_png(study: ProbeStudy, path: str | Path, title: str) -> None:
     ax.set(xlabel="layer (0 = embeddings)", ylabel="test AUC-ROC", ylim=(bottom, 1.02), title=title)
     ax.grid(alpha=0.3)
     ax.legend(loc="center left", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure_atomic(fig, path)

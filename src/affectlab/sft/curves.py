@@ -33,7 +33,7 @@ def plot_losses(history: list[dict[str, Any]], path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from affectlab.io import atomic_path
+    from affectlab.io import save_figure_atomic
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for term, color in (("total", "black"), ("lm", "tab:blue"), ("emotion", "tab:orange"), ("strategy", "tab:green")):
@@ -47,7 +47,4 @@ def plot_losses(history: list[dict[str, Any]], path: str | Path) -> None:
     ax.set_ylabel("loss")
     ax.set_title("SFT losses (weighted total and per term)")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure_atomic(fig, path)

@@ -6,9 +6,12 @@ the same prompts (ids and texts), each once, so that every comparison is paired.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 from affectlab.errors import InputError
+from affectlab.io import read_jsonl
 
+MODELS = ("base", "sft")
 EXPORT_FIELDS = {"prompt_id": str, "prompt": str, "model": str, "response": str, "meta": dict, "decoding": dict}
 
 
@@ -42,3 +45,17 @@ def check_parity(base: list[tuple[int, dict]], sft: list[tuple[int, dict]],
     for pid, (n, row) in sft_ids.items():
         if row["prompt"] != base_ids[pid][1]["prompt"]:
             raise InputError(f"{sft_path}:{n}: prompt of {pid!r} differs from {base_path}:{base_ids[pid][0]}")
+
+
+def read_exports(folder: str | Path, sets: Iterable[str]) -> dict[str, dict[str, list[dict]]]:
+    """Read `folder/{base,sft}_{set}.jsonl` as model -> set -> rows, validated and checked for parity."""
+    exports: dict[str, dict[str, list[dict]]] = {m: {} for m in MODELS}
+    for name in sets:
+        paths = {m: Path(folder) / f"{m}_{name}.jsonl" for m in MODELS}
+        rows = {m: list(read_jsonl(paths[m])) for m in MODELS}
+        for m in MODELS:
+            validate_rows(rows[m], paths[m])
+        check_parity(rows["base"], rows["sft"], paths["base"], paths["sft"])
+        for m in MODELS:
+            exports[m][name] = [r for _, r in rows[m]]
+    return exports

@@ -1,7 +1,8 @@
 import pytest
 
 from affectlab.errors import InputError
-from affectlab.evaluation.exports import check_parity, validate_rows
+from affectlab.evaluation.validation import check_parity, read_exports, validate_rows
+from affectlab.io import write_jsonl_atomic
 
 
 def row(pid, prompt="p", **kw):
@@ -46,3 +47,13 @@ def test_missing_prompt_is_caught_on_either_side():
 def test_changed_prompt_text_is_caught():
     with pytest.raises(InputError, match=r"sft.jsonl:1: prompt of 'a' differs from base.jsonl:1"):
         check_parity(numbered(row("a", "x")), numbered(row("a", "y")), "base.jsonl", "sft.jsonl")
+
+
+def test_read_exports_returns_paired_rows_and_names_the_file_of_a_bad_row(tmp_path):
+    write_jsonl_atomic([row("a"), row("b")], tmp_path / "base_qual.jsonl")
+    write_jsonl_atomic([row("a", model="sft"), row("b", model="sft")], tmp_path / "sft_qual.jsonl")
+    exports = read_exports(tmp_path, ["qual"])
+    assert [r["prompt_id"] for r in exports["sft"]["qual"]] == ["a", "b"] and exports["base"]["qual"][0]["model"] == "base"
+    write_jsonl_atomic([row("a", model="sft")], tmp_path / "sft_qual.jsonl")
+    with pytest.raises(InputError, match=r"sft_qual.jsonl: prompt_id 'b' is missing \(present in .*base_qual.jsonl:2\)"):
+        read_exports(tmp_path, ["qual"])
