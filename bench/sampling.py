@@ -154,8 +154,8 @@ def main() -> None:
         results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"  {method}: {results[method]['seconds']:.1f} s", flush=True)
 
-    print(f"\n| method | wall s | peak RSS MB | bytes read MB (% of dataset) | sources hit | "
-          f"max abs(count - target) | exact allocation |\n|---|---|---|---|---|---|---|")
+    print("\n| method | wall s | peak RSS MB | bytes read MB (% of dataset) | sources hit | "
+          "max abs(count - target) | exact allocation |\n|---|---|---|---|---|---|---|")
     for method, r in results.items():
         counts = {s: r["sources"].count(s) for s in rows}
         worst = max(abs(counts[s] - target[s]) for s in rows)

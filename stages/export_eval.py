@@ -5,14 +5,16 @@ Writes data/eval/{base,sft}_{eqbench,qualitative,redteam}.jsonl (validated: sche
 Params eval.*
 """
 import dataclasses
+import shutil
 from pathlib import Path
 
 from affectlab.config import load_params, stage_main
-from affectlab.evaluation.export import clear_checkpoints, export_model, fingerprint
+from affectlab.evaluation.export import export_model
 from affectlab.evaluation.prompt_sets import load_eqbench, load_prompt_file
 from affectlab.evaluation.settings import EvalSettings
 from affectlab.evaluation.validation import read_exports
 from affectlab.generation import generate_chat
+from affectlab.io import fingerprint
 from affectlab.models import BASE_DIR, load_adapter, load_base
 
 OUT = Path("data/eval")
@@ -32,14 +34,13 @@ def main() -> None:
         return lambda prompts: generate_chat(model, tokenizer, prompts, p.decoding, batch_size=p.batch_size,
                                              seed=p.seed)
 
-    weights = sorted(BASE_DIR.glob("*.safetensors"))
-    key = fingerprint(weights, decoding)
-    export_model(generator(base), sets, "base", decoding, OUT, CHECKPOINTS / f"base-{key}", p.batch_size)
+    base_key = fingerprint(decoding, sorted(BASE_DIR.glob("*.safetensors")))
+    export_model(generator(base), sets, "base", decoding, OUT, CHECKPOINTS / f"base-{base_key}", p.batch_size)
     sft = load_adapter(base, p.adapter)  # same process: the base weights are loaded once
-    key = fingerprint([*weights, *sorted(Path(p.adapter).glob("*.safetensors"))], decoding)
-    export_model(generator(sft), sets, "sft", decoding, OUT, CHECKPOINTS / f"sft-{key}", p.batch_size)
+    sft_key = fingerprint(base_key, sorted(Path(p.adapter).glob("*.safetensors")))  # base not hashed again
+    export_model(generator(sft), sets, "sft", decoding, OUT, CHECKPOINTS / f"sft-{sft_key}", p.batch_size)
     read_exports(OUT, sets)  # schema of every row and base/SFT parity; a violation names file and row
-    clear_checkpoints(CHECKPOINTS)
+    shutil.rmtree(CHECKPOINTS, ignore_errors=True)  # finished: every answer is in the outs now
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ half-written file that a later `dvc repro` would mistake for a result.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -159,6 +160,17 @@ def hdf5_atomic(path: str | Path) -> Iterator[Any]:
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             yield f
+
+
+def fingerprint(settings: Any, files: Iterable[str | Path] = ()) -> str:
+    """16 hex digits of sha256 over `settings` (as sorted JSON) and the bytes of `files`, in order: the
+    identity of a resumable run, so a checkpoint is resumed only by the same settings and inputs."""
+    h = hashlib.sha256(json.dumps(_jsonable(settings), sort_keys=True, default=str).encode())
+    for path in files:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):  # weights can be GBs: stream them
+                h.update(block)
+    return h.hexdigest()[:16]
 
 
 def _jsonable(obj: Any) -> Any:

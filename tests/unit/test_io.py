@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from affectlab.errors import InputError
-from affectlab.io import (append_jsonl, atomic_dir, atomic_path, hdf5_atomic, read_jsonl, read_parquet,
+from affectlab.io import (append_jsonl, atomic_dir, atomic_path, fingerprint, hdf5_atomic, read_jsonl, read_parquet,
                           write_json_atomic, write_jsonl_atomic, write_parquet_atomic)
 
 
@@ -89,3 +89,15 @@ def test_hdf5_file_appears_only_after_the_block(tmp_path):
         assert not path.exists()
     with h5py.File(path) as f:
         assert f["x"].shape == (2, 3) and f.attrs["layer"] == 0
+
+
+def test_fingerprint_changes_with_settings_and_file_bytes_only(tmp_path):
+    w = tmp_path / "w.bin"
+    w.write_bytes(b"abc")
+    decoding = {"do_sample": False, "max_new_tokens": 8}
+    a = fingerprint(decoding, [w])
+    assert fingerprint({"max_new_tokens": 8, "do_sample": False}, [w]) == a  # key order does not matter
+    assert fingerprint({**decoding, "max_new_tokens": 9}, [w]) != a
+    w.write_bytes(b"abd")
+    assert fingerprint(decoding, [w]) != a
+    assert len(a) == 16 and fingerprint(decoding) != a

@@ -7,12 +7,9 @@ It lives outside the DVC outs, because DVC deletes a stage's outs before running
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import shutil
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from affectlab.evaluation.validation import validate_rows
 from affectlab.io import append_jsonl, read_jsonl, write_jsonl_atomic
@@ -20,16 +17,6 @@ from affectlab.progress import progress, timed
 
 log = logging.getLogger(__name__)
 Generate = Callable[[list[str]], list[str]]
-
-
-def fingerprint(files: Iterable[str | Path], decoding: dict) -> str:
-    """sha256 over the bytes of `files` (weights, adapter) and the decoding settings."""
-    h = hashlib.sha256(json.dumps(decoding, sort_keys=True).encode())
-    for path in sorted(map(str, files)):
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-    return h.hexdigest()[:16]
 
 
 def export_model(generate: Generate, sets: dict[str, list[dict]], model: str, decoding: dict,
@@ -56,7 +43,3 @@ def export_model(generate: Generate, sets: dict[str, list[dict]], model: str, de
         validate_rows(list(enumerate(ordered, start=1)), out)
         counts[name] = write_jsonl_atomic(ordered, out)
     return counts
-
-
-def clear_checkpoints(ckpt_root: str | Path) -> None:
-    shutil.rmtree(ckpt_root, ignore_errors=True)

@@ -37,11 +37,14 @@ def token_lengths(tokenizer, texts: Sequence[str]) -> np.ndarray:
     return np.array([len(ids) for ids in enc])
 
 
-def pooled_batches(model, tokenizer, texts: Sequence[str], s: CaptureSettings) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (row indices, pooled [layers, batch, hidden] float32) in length-sorted batches."""
+def pooled_batches(model, tokenizer, texts: Sequence[str], s: CaptureSettings,
+                   lengths: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield (row indices, pooled [layers, batch, hidden] float32) in length-sorted batches; `lengths`
+    are the texts' token lengths when the caller has them already."""
     import torch
 
-    order = np.argsort(token_lengths(tokenizer, texts), kind="stable")
+    lengths = token_lengths(tokenizer, texts) if lengths is None else lengths
+    order = np.argsort(lengths, kind="stable")
     trunk = model.base_model  # the transformer without the LM head: the head's logits are not needed
     old_side = tokenizer.padding_side
     tokenizer.padding_side = "right"
@@ -80,7 +83,7 @@ def write_activations(model, tokenizer, rows: Sequence[dict], split: np.ndarray,
             for name in ("ids", "split"):
                 f.create_dataset(name, (0,), maxshape=(None,), dtype=h5py.string_dtype(), chunks=(chunk,))
             files.append(f)
-        batches = pooled_batches(model, tokenizer, texts, s)
+        batches = pooled_batches(model, tokenizer, texts, s, lengths)
         for idx, pooled in progress(batches, desc="capture", total=-(-len(rows) // s.batch_size), unit="batches"):
             n0, n1 = stats["n"], stats["n"] + len(idx)
             columns = {"labels": np.array([LABEL_IDS[rows[i]["label"]] for i in idx], dtype="i1"),

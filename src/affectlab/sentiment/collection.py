@@ -9,9 +9,7 @@ a resumed run writes exactly what an uninterrupted one would.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import itertools
-import json
 import logging
 import random
 from collections import Counter
@@ -21,7 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from affectlab.errors import ConfigError, InputError
-from affectlab.io import append_jsonl, read_jsonl
+from affectlab.io import append_jsonl, fingerprint, read_jsonl
 from affectlab.progress import progress, timed
 from affectlab.sentiment.backends import Backend
 from affectlab.lexical import Vader
@@ -54,8 +52,7 @@ def checkpoint_path(p: SentimentSettings, topics: list[str], model_name: str, fo
     """A checkpoint per configuration: a params change starts a fresh one instead of mixing runs.
     max_generations and the ollama timeout are left out so raising them resumes."""
     key = _plain(dataclasses.replace(p, max_generations=0, ollama=dataclasses.replace(p.ollama, timeout=0)))
-    digest = hashlib.sha256(json.dumps([key, topics, model_name], sort_keys=True).encode()).hexdigest()[:16]
-    return folder / f"{digest}.jsonl"
+    return folder / f"{fingerprint([key, topics, model_name])}.jsonl"
 
 
 def round_seed(seed: int, round_no: int) -> int:

@@ -3,7 +3,6 @@ the adapter, heads, run manifest, metrics and curves."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import platform
@@ -13,7 +12,7 @@ from typing import Any
 
 import torch
 
-from affectlab.io import atomic_dir, read_parquet, write_json_atomic
+from affectlab.io import atomic_dir, fingerprint, read_parquet, write_json_atomic
 from affectlab.models import BASE_DIR, ModelSettings, load_base
 from affectlab.sft.curves import LiveCurves, plot_losses
 from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_heads, wants_4bit
@@ -47,15 +46,11 @@ def build_model(settings: RunSettings, head_sizes: dict[str, int], base_dir: str
     return MultiTaskSFT(lm, head_sizes, settings.loss), tokenizer
 
 
-def fingerprint(settings: RunSettings, files: list[Path]) -> str:
+def run_fingerprint(settings: RunSettings, files: list[Path]) -> str:
     """Identity of a run for resuming: every setting except where checkpoints go, plus the input bytes."""
-    h = hashlib.sha256()
     snapshot = dataclasses.asdict(settings)
     snapshot["train"].pop("checkpoint_dir")
-    h.update(json.dumps(snapshot, sort_keys=True, default=str).encode())
-    for f in files:
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+    return fingerprint(snapshot, files)
 
 
 def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
@@ -70,7 +65,7 @@ def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
     val = read_parquet(DATA_DIR / "validation.parquet", TABLE_COLUMNS)
     model, tokenizer = build_model(settings, {"emotion": len(vocab["emotion"]), "strategy": len(vocab["strategy"])})
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    key = fingerprint(settings, [DATA_DIR / "train.parquet", DATA_DIR / "validation.parquet",
+    key = run_fingerprint(settings, [DATA_DIR / "train.parquet", DATA_DIR / "validation.parquet",
                                  DATA_DIR / "labels.json", BASE_DIR / "config.json"])
     curves = LiveCurves(PLOTS_DIR) if main else None
     result = fit(model, train, val, settings.train, alpha=settings.mixture.alpha, pad_id=pad_id,

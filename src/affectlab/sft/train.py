@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from affectlab.io import atomic_dir, write_json_atomic
+from affectlab.io import atomic_dir
 from affectlab.progress import progress
 from affectlab.sft.encoding import IGNORE
 from affectlab.sft.mixture import MixtureSampler

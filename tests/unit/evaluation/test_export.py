@@ -1,8 +1,7 @@
-import json
 
 import pytest
 
-from affectlab.evaluation.export import export_model, fingerprint
+from affectlab.evaluation.export import export_model
 from affectlab.io import read_jsonl
 
 SETS = {"qual": [{"prompt_id": f"q{i}", "prompt": f"prompt {i}", "meta": {"i": i}} for i in range(5)],
@@ -43,12 +42,3 @@ def test_a_killed_export_resumes_without_regenerating_answered_prompts(tmp_path)
     export_model(gen, SETS, "sft", DECODING, tmp_path / "out", tmp_path / "ckpt", batch_size=2)
     assert gen.calls == [["prompt 4"], ["risky"]]
     assert [r["response"] for _, r in read_jsonl(tmp_path / "out/sft_qual.jsonl")] == [f"PROMPT {i}" for i in range(5)]
-
-
-def test_fingerprint_changes_with_weights_and_decoding(tmp_path):
-    w = tmp_path / "w.bin"
-    w.write_bytes(b"abc")
-    a = fingerprint([w], DECODING)
-    assert fingerprint([w], {**DECODING, "max_new_tokens": 9}) != a
-    w.write_bytes(b"abd")
-    assert fingerprint([w], DECODING) != a
