@@ -15,3 +15,9 @@ class InputError(AffectlabError):
 
 class ModelError(AffectlabError):
     """A model source cannot be resolved or a saved model cannot be loaded."""
+
+
+def first_line(exc: BaseException) -> str:
+    """`TypeName: first line of its message`: one line a user can act on (library errors can run to pages)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
