@@ -20,12 +20,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from affectlab.config import load_params
 from affectlab.models import load_base
 from affectlab.probes.capture import pool, pooled_batches, token_lengths
 from affectlab.probes.dataset import stratified_split
-from affectlab.probes.settings import CaptureSettings, Split, TrainSettings
+from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
 from affectlab.probes.training import fit_probes, probe_logits, standardizer
 from sklearn.metrics import roc_auc_score
+
+PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"  # the bench measures the repository's own settings
 
 SENTENCES = Path("data/sentiment/generated.jsonl")
 
@@ -40,7 +43,7 @@ def load_rows(n: int) -> list[dict]:
     raise SystemExit(f"need {n} rows in {SENTENCES}: run `dvc repro generate_sentiment` first (or lower --rows)")
 
 
-def batches(tokenizer, texts, s: CaptureSettings):
+def batches(tokenizer, texts, s: ProbeCaptureSettings):
     order = np.argsort(token_lengths(tokenizer, texts), kind="stable")
     tokenizer.padding_side = "right"
     return [tokenizer([texts[i] for i in order[k:k + s.batch_size]], return_tensors="pt", padding=True,
@@ -53,7 +56,7 @@ def bare_forward(model, encs):
             model.base_model(**enc, use_cache=False)
 
 
-def layer_batched(model, encs, s: CaptureSettings, per_pass: int = 10) -> list[np.ndarray]:
+def layer_batched(model, encs, s: ProbeCaptureSettings, per_pass: int = 10) -> list[np.ndarray]:
     """The reference approach: passes over the data, each hooking <= 10 of the layers (to bound memory).
     The layers are those of `hidden_states`: the embeddings, each block, and the final norm for the last,
     so 31 layers of SmolLM2 take 4 passes, as the reference's 34 layers of Gemma 3 4B did."""
@@ -110,7 +113,7 @@ def main() -> None:
     model, tok = load_base()
     rows = load_rows(args.rows)
     texts = [r["text"] for r in rows]
-    s = CaptureSettings(batch_size=32, dtype="float32")
+    s = load_params(ProbeCaptureSettings, PARAMS, dict(batch_size=32, dtype="float32"))
     encs = batches(tok, texts, s)
     bare_forward(model, encs[:2])  # warm-up
 
@@ -149,14 +152,14 @@ def main() -> None:
     x = np.concatenate([p for _, p in captured], axis=1).astype(np.float32)
     order = np.concatenate([i for i, _ in captured])
     y = np.array([1 if rows[i]["label"] == "positive" else 0 for i in order])
-    split = stratified_split(["positive" if v else "negative" for v in y], Split(), seed=13)
-    tr, va, te = (np.flatnonzero(split == name) for name in ("train", "val", "test"))
+    split = stratified_split(["positive" if v else "negative" for v in y], load_params(ProbeCaptureSettings, PARAMS).split, seed=13)
+    tr, va, te = (np.flatnonzero(split == name) for name in ("train", "validation", "test"))
     torch_aucs: list = []
 
     def ours():  # the same work as train_probes' real-label probes: standardise, fit, score test
         mean, std = standardizer(x[:, tr])
         z = (x - mean[:, None]) / std[:, None]
-        fitted = fit_probes(z[:, tr], y[None, tr], z[:, va], y[None, va], TrainSettings())
+        fitted = fit_probes(z[:, tr], y[None, tr], z[:, va], y[None, va], load_params(ProbeTrainSettings, PARAMS))
         logits = probe_logits(z[:, te], fitted.weight[0], fitted.bias[0])
         torch_aucs[:] = [roc_auc_score(y[te], logits[layer]) for layer in range(x.shape[0])]
 

@@ -88,8 +88,9 @@ def run_systematic(folder: Path, n: int, _: int) -> dict:
 
 
 def _sample(folder: Path, n: int, groups: int | None) -> dict:
-    from affectlab.sampling import SampleSettings, sample_sft
-    sample, m = sample_sft(SampleSettings(source=str(folder), n=n, seed=0, row_groups_per_source=groups))
+    from affectlab.config import load_params
+    from affectlab.sampling import AuditSampleSettings, sample_sft
+    sample, m = sample_sft(load_params(AuditSampleSettings, Path(__file__).resolve().parents[1] / "params.yaml", dict(source=str(folder), n=n, seed=0, min_per_source=0, row_groups_per_source=groups)))
     return {"sources": sample["source"].tolist(), "own_bytes": m["bytes_read"],
             "row_groups_read": m["row_groups_read"]}
 

@@ -31,11 +31,13 @@ def lm_rows():
 
 
 def settings(args, ckpt: str):
-    from affectlab.sft.settings import LoraSettings, LossSettings, TrainSettings
-    ts = TrainSettings(seed=0, max_steps=args.steps, batch_size=args.batch, grad_accum=1, lr=2e-4, warmup_steps=2,
-                       schedule="cosine", max_grad_norm=1.0, eval_every=10**6, eval_max_examples=1,
-                       checkpoint_every=10**6, checkpoint_dir=ckpt)
-    return ts, LoraSettings(), LossSettings(lm=1.0, emotion=0.0, strategy=0.0)
+    from affectlab.config import load_params
+    from affectlab.sft.settings import LoraSettings, LossSettings, SftTrainSettings
+    params = Path(__file__).resolve().parents[1] / "params.yaml"
+    ts = load_params(SftTrainSettings, params, dict(
+        seed=0, max_steps=args.steps, batch_size=args.batch, grad_accum=1, lr=2e-4, warmup_steps=2, schedule="cosine",
+        max_grad_norm=1.0, eval_every=10**6, eval_max_examples=1, checkpoint_every=10**6, checkpoint_dir=ckpt))
+    return ts, load_params(LoraSettings, params), load_params(LossSettings, params, dict(lm=1.0, emotion=0.0, strategy=0.0))
 
 
 def run_ours(args) -> dict:

@@ -10,21 +10,20 @@ from affectlab.io import atomic_dir, write_json_atomic
 from affectlab.models import ModelSettings, load_base
 from affectlab.probes.capture import write_activations
 from affectlab.probes.dataset import read_sentences, stratified_split
-from affectlab.probes.settings import CaptureSettings
+from affectlab.probes.settings import ProbeCaptureSettings
 
 SENTENCES, OUT, METRICS = "data/sentiment/generated.jsonl", "data/activations", "metrics/activations.json"
 
 
 @stage_main
 def main() -> None:
-    p = load_params("probes.capture", CaptureSettings)
-    p.validate()
+    p = load_params(ProbeCaptureSettings)
     rows = read_sentences(SENTENCES)
     split = stratified_split([r["label"] for r in rows], p.split, p.seed, source=SENTENCES)
     model, tokenizer = load_base()
     with atomic_dir(OUT) as tmp:
         metrics = write_activations(model, tokenizer, rows, split, p, tmp,
-                                    model_name=load_params("model", ModelSettings).source)
+                                    model_name=load_params(ModelSettings).source)
     write_json_atomic(metrics, METRICS)
 
 

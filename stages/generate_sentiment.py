@@ -17,15 +17,14 @@ OUT, METRICS = "data/sentiment/generated.jsonl", "metrics/sentiment_data.json"
 
 @stage_main
 def main() -> None:
-    p = load_params("sentiment", SentimentSettings)
-    p.validate()
+    p = load_params(SentimentSettings)
     topics = read_topics(p.topics_file)
     if p.backend == "ollama":
         backend = OllamaBackend(p.ollama.url, p.ollama.model, p.decoding, p.ollama.timeout)
     else:
         model, tokenizer = load_base()
         backend = TransformersBackend(model, tokenizer, p.decoding, p.batch_size,
-                                      name=load_params("model", ModelSettings).source)
+                                      name=load_params(ModelSettings).source)
     checkpoint = checkpoint_path(p, topics, backend.name)
     rows, metrics = generate_sentences(p, topics, backend, checkpoint)
     write_jsonl_atomic(rows, OUT)

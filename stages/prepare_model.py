@@ -13,7 +13,7 @@ from affectlab.progress import timed
 
 @stage_main
 def main() -> None:
-    p = load_params("model", ModelSettings)
+    p = load_params(ModelSettings)
     with timed(f"prepare_model {p.source}", unit="models") as stats:
         model, tokenizer = load_causal_lm(p.source, p.revision, dtype=p.dtype,
                                           trust_remote_code=p.trust_remote_code)

@@ -12,14 +12,14 @@ from affectlab.io import write_json_atomic, write_parquet_atomic
 from affectlab.models import BASE_DIR
 from affectlab.progress import timed
 from affectlab.sft.encoding import prepare
-from affectlab.sft.settings import DataSettings
+from affectlab.sft.settings import SftDataSettings
 
 OUT = "data/sft"
 
 
 @stage_main
 def main() -> None:
-    p = load_params("sft.data", DataSettings)
+    p = load_params(SftDataSettings)
     tokenizer = AutoTokenizer.from_pretrained(BASE_DIR)
     with timed("prepare_sft_data", unit="rows") as stats:
         tables, vocab, metrics = prepare(p, tokenizer)

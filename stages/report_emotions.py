@@ -7,7 +7,7 @@ Params sft_audit.report
 """
 from affectlab.config import load_params, stage_main
 from affectlab.emotion.charts import write_charts
-from affectlab.emotion.report import ReportSettings, build_report, flat_metrics, markdown
+from affectlab.emotion.report import AuditReportSettings, build_report, flat_metrics, markdown
 from affectlab.io import atomic_dir, read_parquet, write_json_atomic, write_text_atomic
 
 EMOTIONS_FILE = "data/sft_audit/emotions.parquet"
@@ -15,7 +15,7 @@ EMOTIONS_FILE = "data/sft_audit/emotions.parquet"
 
 @stage_main
 def main() -> None:
-    p = load_params("sft_audit.report", ReportSettings)
+    p = load_params(AuditReportSettings)
     report = build_report(read_parquet(EMOTIONS_FILE), p, where=EMOTIONS_FILE)
     with atomic_dir("plots/sft_audit") as tmp:
         report.think_vs_response_long().to_csv(tmp / "think_vs_response.csv", index=False, float_format="%.4f")

@@ -11,7 +11,7 @@ from affectlab.emotion import EmotionSettings, make_scorer
 from affectlab.evaluation import charts
 from affectlab.evaluation.report import (emotion_profile, eqbench_table, length_table, markdown_report,
                                          refusal_table, summary_metrics)
-from affectlab.evaluation.settings import ReportSettings
+from affectlab.evaluation.settings import EvalReportSettings
 from affectlab.evaluation.validation import read_exports
 from affectlab.io import write_csv_atomic, write_json_atomic, write_text_atomic
 
@@ -22,8 +22,8 @@ SETS = ("eqbench", "qualitative", "redteam")
 
 @stage_main
 def main() -> None:
-    p = load_params("eval.report", ReportSettings)
-    scorer = make_scorer(load_params("emotion", EmotionSettings))
+    p = load_params(EvalReportSettings)
+    scorer = make_scorer(load_params(EmotionSettings))
     exports = read_exports(EXPORTS, SETS)
     lengths, refusals, eqbench = length_table(exports), refusal_table(exports), eqbench_table(exports)
     profile = emotion_profile(exports, scorer.score, ["qualitative", "redteam"], p.bootstrap, p.seed)

@@ -8,12 +8,12 @@ Params sft_audit.sample
 from affectlab.config import load_params, stage_main
 from affectlab.io import write_json_atomic, write_parquet_atomic
 from affectlab.progress import timed
-from affectlab.sampling import SampleSettings, sample_sft
+from affectlab.sampling import AuditSampleSettings, sample_sft
 
 
 @stage_main
 def main() -> None:
-    p = load_params("sft_audit.sample", SampleSettings)
+    p = load_params(AuditSampleSettings)
     with timed(f"sample_sft {p.source}", unit="rows") as stats:
         sample, metrics = sample_sft(p)
         stats["n"] = metrics["n_rows"]

@@ -13,7 +13,7 @@ SAMPLE = "data/sft_audit/sample.parquet"
 
 @stage_main
 def main() -> None:
-    p = load_params("emotion", EmotionSettings)
+    p = load_params(EmotionSettings)
     sample = read_parquet(SAMPLE)
     write_parquet_atomic(score_parts(sample, make_scorer(p), where=SAMPLE), "data/sft_audit/emotions.parquet")
 

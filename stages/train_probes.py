@@ -11,7 +11,7 @@ from affectlab.io import atomic_dir, write_json_atomic
 from affectlab.models import ModelSettings
 from affectlab.probes.dataset import read_activations, read_sentences
 from affectlab.probes.report import write_auc_csv, write_auc_png
-from affectlab.probes.settings import CaptureSettings, TrainSettings
+from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
 from affectlab.probes.study import run_study, save_probes, summary_metrics
 
 SENTENCES, ACTIVATIONS = "data/sentiment/generated.jsonl", "data/activations"
@@ -19,9 +19,9 @@ SENTENCES, ACTIVATIONS = "data/sentiment/generated.jsonl", "data/activations"
 
 @stage_main
 def main() -> None:
-    p = load_params("probes.train", TrainSettings)
-    model = load_params("model", ModelSettings).source
-    acts = read_activations(ACTIVATIONS, model=model, pooling=load_params("probes.capture", CaptureSettings).pooling)
+    p = load_params(ProbeTrainSettings)
+    model = load_params(ModelSettings).source
+    acts = read_activations(ACTIVATIONS, model=model, pooling=load_params(ProbeCaptureSettings).pooling)
     texts = {r["id"]: r["text"] for r in read_sentences(SENTENCES)}
     study = run_study(acts, texts, p)
     with atomic_dir("models/probes") as tmp:

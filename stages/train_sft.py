@@ -10,15 +10,15 @@ from affectlab.config import load_params, stage_main
 from affectlab.io import write_json_atomic
 from affectlab.models import ModelSettings
 from affectlab.sft.run import RunSettings, train_and_save
-from affectlab.sft.settings import LoraSettings, LossSettings, MixtureSettings, QuantSettings, TrainSettings
+from affectlab.sft.settings import LoraSettings, LossSettings, SftMixtureSettings, QuantSettings, SftTrainSettings
 
 
 @stage_main
 def main() -> None:
-    settings = RunSettings(model=load_params("model", ModelSettings), loss=load_params("loss", LossSettings),
-                           mixture=load_params("sft.mixture", MixtureSettings),
-                           lora=load_params("sft.lora", LoraSettings), train=load_params("sft.train", TrainSettings),
-                           quant=load_params("quant", QuantSettings))
+    settings = RunSettings(model=load_params(ModelSettings), loss=load_params(LossSettings),
+                           mixture=load_params(SftMixtureSettings),
+                           lora=load_params(LoraSettings), train=load_params(SftTrainSettings),
+                           quant=load_params(QuantSettings))
     metrics = train_and_save(settings)
     if metrics is not None:  # the main process of `accelerate launch` writes
         write_json_atomic(metrics, "metrics/sft_train.json")

@@ -1,6 +1,6 @@
 """Batched chat-template generation with any Hugging Face causal LM.
 
-    decoding = Decoding(max_new_tokens=40, temperature=0.9, top_p=0.95)
+    decoding = Decoding(max_new_tokens=40, do_sample=True, temperature=0.9, top_p=0.95, repetition_penalty=1.0)
     replies = generate_chat(model, tokenizer, ["Say hi.", [{"role": "user", "content": "Hi"}]],
                             decoding, batch_size=16, seed=7)
 
@@ -12,21 +12,23 @@ give the same replies on CPU without disturbing the caller's global RNG state.
 """
 from __future__ import annotations
 
-import dataclasses
-from typing import Sequence, Union
+from typing import Annotated, Sequence, Union
+
+from pydantic import Field
+
+from affectlab.config import PositiveFloat, PositiveInt, Settings
 
 Message = dict
 Prompt = Union[str, Sequence[Message]]
 
 
-@dataclasses.dataclass(frozen=True)
-class Decoding:
+class Decoding(Settings):
     """Decoding parameters (a params.yaml sub-section wherever a stage generates text)."""
-    max_new_tokens: int = 48        # hard cap per reply; longer replies are cut
-    do_sample: bool = True          # false = greedy (temperature/top_p ignored)
-    temperature: float = 0.9        # sampling temperature (> 0)
-    top_p: float = 0.95             # nucleus sampling mass (0, 1]
-    repetition_penalty: float = 1.0  # 1.0 = off
+    max_new_tokens: PositiveInt     # hard cap per reply; longer replies are cut
+    do_sample: bool                 # false = greedy (temperature/top_p ignored)
+    temperature: PositiveFloat      # sampling temperature
+    top_p: Annotated[float, Field(gt=0, le=1)]  # nucleus sampling mass
+    repetition_penalty: PositiveFloat  # 1.0 = off
 
     def generate_kwargs(self) -> dict:
         kwargs = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample,
@@ -34,15 +36,6 @@ class Decoding:
         if self.do_sample:
             kwargs.update(temperature=self.temperature, top_p=self.top_p, top_k=0)
         return kwargs
-
-    def validate(self, where: str = "decoding") -> None:
-        from affectlab.errors import ConfigError
-        if self.max_new_tokens < 1:
-            raise ConfigError(f"{where}.max_new_tokens: must be >= 1, got {self.max_new_tokens}")
-        if self.do_sample and self.temperature <= 0:
-            raise ConfigError(f"{where}.temperature: must be > 0 when sampling, got {self.temperature}")
-        if self.do_sample and not 0 < self.top_p <= 1:
-            raise ConfigError(f"{where}.top_p: must be in (0, 1], got {self.top_p}")
 
 
 def render_prompts(tokenizer, prompts: Sequence[Prompt], system: str | None = None) -> list[str]:
@@ -56,14 +49,13 @@ def render_prompts(tokenizer, prompts: Sequence[Prompt], system: str | None = No
     return rendered
 
 
-def generate_chat(model, tokenizer, prompts: Sequence[Prompt], decoding: Decoding = Decoding(), *,
+def generate_chat(model, tokenizer, prompts: Sequence[Prompt], decoding: Decoding, *,
                   batch_size: int = 16, seed: int = 0, system: str | None = None) -> list[str]:
     """Generate one reply per prompt; returns the decoded continuations in prompt order.
 
     `system` adds a system message to prompts that have none (None keeps the template's default)."""
     import torch
 
-    decoding.validate()
     texts = render_prompts(tokenizer, prompts, system)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     old_side = tokenizer.padding_side

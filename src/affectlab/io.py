@@ -73,11 +73,11 @@ def write_csv_atomic(frame: Any, path: str | Path, float_format: str = "%.6g") -
 
 def save_figure_atomic(fig: Any, path: str | Path) -> None:
     """A matplotlib figure as PNG (tight bounding box), then closed so long reports do not pile up figures."""
-    import matplotlib.pyplot as plt
+    from affectlab.plotting import pyplot
 
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    pyplot().close(fig)
 
 
 def write_jsonl_atomic(rows: Iterable[dict], path: str | Path) -> int:
@@ -174,7 +174,9 @@ def fingerprint(settings: Any, files: Iterable[str | Path] = ()) -> str:
 
 
 def _jsonable(obj: Any) -> Any:
-    """numpy scalars/arrays and NaN -> plain JSON (NaN becomes null: JSON has no NaN)."""
+    """Settings, numpy scalars/arrays and NaN -> plain JSON (NaN becomes null: JSON has no NaN)."""
+    if hasattr(obj, "model_dump"):  # a params section (affectlab.config.Settings)
+        return _jsonable(obj.model_dump(mode="json"))
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

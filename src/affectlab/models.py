@@ -12,22 +12,23 @@ import dataclasses
 import importlib.util
 import logging
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
-from affectlab.errors import ModelError
+from affectlab.config import Settings
+from affectlab.errors import ModelError, first_line
 
 log = logging.getLogger(__name__)
 
 BASE_DIR = Path("models/base")
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelSettings:
+class ModelSettings(Settings):
     """params.yaml `model`: the base model every model-using stage starts from."""
+    SECTION: ClassVar[str] = "model"
     source: str                    # packaged:<name> | local folder | hub id org/name
-    revision: Optional[str] = None  # hub commit or tag; pin it in the hub profile
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    trust_remote_code: bool = False  # never on unless asked: it runs code from the model repo
+    revision: Optional[str]        # hub commit or tag; pin it in the hub profile
+    dtype: Literal["float32", "bfloat16", "float16"]
+    trust_remote_code: bool        # never on unless asked: it runs code from the model repo
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +95,7 @@ def load_causal_lm(source: str, revision: str | None = None, *, dtype: str = "fl
                                                      **kwargs, **model_kwargs)
     except (OSError, ValueError) as e:
         hint = " (offline? the hub profile needs network or a warm HF cache)" if not Path(resolved.path).exists() else ""
-        raise ModelError(f"model source {source!r}: cannot load: {_first_line(e)}{hint}") from None
+        raise ModelError(f"model source {source!r}: cannot load: {first_line(e)}{hint}") from None
     return model, tokenizer
 
 
@@ -123,7 +124,7 @@ def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
     except ModelError as e:
         raise ModelError(f"{model_dir}/: corrupt prepared model ({e}); {fix} --force") from None
     except Exception as e:  # safetensors/json raise their own types on a truncated or garbled file
-        raise ModelError(f"{model_dir}/: corrupt prepared model ({type(e).__name__}: {_first_line(e)}); "
+        raise ModelError(f"{model_dir}/: corrupt prepared model ({type(e).__name__}: {first_line(e)}); "
                          f"{fix} --force") from None
 
 
@@ -138,7 +139,7 @@ def load_adapter(model, adapter_dir: str | Path):
     try:
         return PeftModel.from_pretrained(model, str(adapter_dir)).eval()
     except Exception as e:  # a mismatched base or a garbled file raises many types
-        raise ModelError(f"{adapter_dir}/: cannot attach the adapter ({type(e).__name__}: {_first_line(e)})") from None
+        raise ModelError(f"{adapter_dir}/: cannot attach the adapter ({type(e).__name__}: {first_line(e)})") from None
 
 
 def model_summary(model) -> dict[str, Any]:
@@ -150,8 +151,3 @@ def model_summary(model) -> dict[str, Any]:
         "hidden_size": cfg.hidden_size,
         "vocab_size": cfg.vocab_size,
     }
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

@@ -3,8 +3,8 @@ import torch
 from affectlab.generation import Decoding, generate_chat, render_prompts
 from affectlab.tiny_models import tiny_causal_lm
 
-GREEDY = Decoding(max_new_tokens=6, do_sample=False)
-SAMPLED = Decoding(max_new_tokens=6, temperature=1.0, top_p=1.0)
+GREEDY = Decoding(max_new_tokens=6, do_sample=False, temperature=1.0, top_p=1.0, repetition_penalty=1.0)
+SAMPLED = GREEDY.replace(do_sample=True)
 
 
 def test_prompts_are_rendered_with_the_chat_template_and_generation_prompt():
@@ -43,4 +43,4 @@ def test_bad_decoding_values_are_config_errors():
     from affectlab.errors import ConfigError
     model, tok = tiny_causal_lm()
     with pytest.raises(ConfigError, match="top_p"):
-        generate_chat(model, tok, ["hi"], Decoding(top_p=0.0))
+        generate_chat(model, tok, ["hi"], GREEDY.replace(top_p=0.0))

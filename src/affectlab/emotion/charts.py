@@ -9,12 +9,11 @@ from affectlab.emotion.parts import PARTS
 from affectlab.emotion.report import EmotionReport
 from affectlab.emotion.scorers import EMOTIONS
 from affectlab.io import save_figure_atomic
+from affectlab.plotting import pyplot
 
 
 def write_charts(r: EmotionReport, out_dir: str | Path) -> list[Path]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     out_dir = Path(out_dir)
     paths = [out_dir / "think_vs_response.png", out_dir / "source_heatmap.png", out_dir / "dominant_pies.png"]

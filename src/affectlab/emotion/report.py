@@ -10,14 +10,9 @@ import pandas as pd
 
 from affectlab.emotion.parts import PARTS
 from affectlab.emotion.scorers import EMOTIONS
+from affectlab.emotion.settings import AuditReportSettings
 from affectlab.errors import InputError
-
-
-@dataclasses.dataclass(frozen=True)
-class ReportSettings:
-    """params.yaml `sft_audit.report`."""
-    bootstrap: int = 1000   # bootstrap resamples for the 95% CIs of per-source means
-    seed: int = 0           # seed of the bootstrap
+from affectlab.stats import bootstrap_ci
 
 
 @dataclasses.dataclass
@@ -53,19 +48,7 @@ def to_long(scores: pd.DataFrame, where: str = "emotions") -> pd.DataFrame:
     return long
 
 
-def bootstrap_ci(x: np.ndarray, resamples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile 95% CI of the column means of x (n, k)."""
-    if len(x) == 0:
-        return np.full(x.shape[1], np.nan), np.full(x.shape[1], np.nan)
-    # blocks of 100 resamples bound memory at 100 x n x k values, whatever n and `resamples` are
-    means = np.concatenate([x[rng.integers(0, len(x), size=(min(100, resamples - a), len(x)))].mean(axis=1)
-                            for a in range(0, resamples, 100)])
-    return np.percentile(means, 2.5, axis=0), np.percentile(means, 97.5, axis=0)
-
-
-def build_report(scores: pd.DataFrame, p: ReportSettings, where: str = "emotions") -> EmotionReport:
-    if p.bootstrap < 1:
-        raise InputError("sft_audit.report.bootstrap must be >= 1")
+def build_report(scores: pd.DataFrame, p: AuditReportSettings, where: str = "emotions") -> EmotionReport:
     long = to_long(scores, where)
     if long.empty:
         raise InputError(f"{where}: every think and response text is empty: nothing to report")

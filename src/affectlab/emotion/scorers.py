@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from affectlab.emotion.settings import EmotionSettings
-from affectlab.errors import ConfigError, ModelError
+from affectlab.errors import ConfigError, ModelError, first_line
 from affectlab.progress import progress
 
 EMOTIONS = ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"]
@@ -41,8 +41,6 @@ class Scorer:
     """Shared long-text policy; a backend provides token spans, a window size and `_predict`."""
 
     def __init__(self, settings: EmotionSettings):
-        if settings.max_length < 1 or settings.batch_size < 1:
-            raise ConfigError("emotion.max_length and emotion.batch_size must be >= 1")
         self.settings = settings
 
     window: int  # tokens of text per window
@@ -92,8 +90,6 @@ class Scorer:
 class NadeScorer(Scorer):
     def __init__(self, settings: EmotionSettings):
         super().__init__(settings)
-        if settings.neutral_threshold < 0:
-            raise ConfigError("emotion.neutral_threshold must be >= 0")
         try:
             import nade
         except ImportError:
@@ -140,7 +136,7 @@ class HfScorer(Scorer):
             self.tokenizer = AutoTokenizer.from_pretrained(resolved.path, **resolved.kwargs())
             model = AutoModelForSequenceClassification.from_pretrained(resolved.path, **resolved.kwargs())
         except (OSError, ValueError) as e:
-            raise ModelError(f"emotion.model {settings.model!r}: cannot load: {str(e).strip().splitlines()[0]}"
+            raise ModelError(f"emotion.model {settings.model!r}: cannot load: {first_line(e)}"
                              " (offline? the hub model needs network or a warm HF cache)") from None
         if not self.tokenizer.is_fast:
             raise ModelError(f"emotion.model {settings.model!r}: needs a fast tokenizer (token offsets for chunking)")
@@ -182,6 +178,4 @@ BACKENDS = {"nade": NadeScorer, "hf": HfScorer}
 
 
 def make_scorer(settings: EmotionSettings) -> Scorer:
-    if settings.backend not in BACKENDS:
-        raise ConfigError(f"emotion.backend: unknown backend {settings.backend!r} (known: {', '.join(BACKENDS)})")
     return BACKENDS[settings.backend](settings)

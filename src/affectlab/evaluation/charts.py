@@ -3,21 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from affectlab.io import save_figure_atomic
+from affectlab.plotting import pyplot
 
-from affectlab.io import save_figure_atomic  # noqa: E402
-
-LABELS = ("refusal", "deflection", "complied")
+REFUSAL_LABELS = ("refusal", "deflection", "complied")
 
 
 def lengths_chart(lengths: pd.DataFrame, path: str | Path) -> None:
     sets = sorted(lengths["set"].unique())
-    fig, axes = plt.subplots(1, len(sets), figsize=(4 * len(sets), 3.2), squeeze=False)
+    fig, axes = pyplot().subplots(1, len(sets), figsize=(4 * len(sets), 3.2), squeeze=False)
     for ax, name in zip(axes[0], sets):
         g = lengths[lengths["set"] == name]
         bins = np.linspace(0, max(1, g["words"].max()), 15)
@@ -29,10 +26,10 @@ def lengths_chart(lengths: pd.DataFrame, path: str | Path) -> None:
 
 
 def refusal_chart(refusals: pd.DataFrame, path: str | Path) -> None:
-    rates = pd.crosstab(refusals["model"], refusals["label"], normalize="index").reindex(columns=LABELS, fill_value=0)
-    fig, ax = plt.subplots(figsize=(5, 2.8))
+    rates = pd.crosstab(refusals["model"], refusals["label"], normalize="index").reindex(columns=REFUSAL_LABELS, fill_value=0)
+    fig, ax = pyplot().subplots(figsize=(5, 2.8))
     left = np.zeros(len(rates))
-    for label, color in zip(LABELS, ("tab:green", "tab:blue", "tab:red")):
+    for label, color in zip(REFUSAL_LABELS, ("tab:green", "tab:blue", "tab:red")):
         ax.barh(rates.index, rates[label], left=left, label=label, color=color)
         left += rates[label].to_numpy()
     ax.set(xlabel="share of red-team responses", xlim=(0, 1), title="Red-team behaviour (heuristic)")
@@ -45,7 +42,7 @@ def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
     models = list(dict.fromkeys(profile["model"]))
     width = 0.8 / len(models)
     x = np.arange(len(emotions))
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = pyplot().subplots(figsize=(7, 3.2))
     for i, model in enumerate(models):
         g = profile[profile["model"] == model].set_index("emotion").reindex(emotions)
         err = np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]])
@@ -57,7 +54,7 @@ def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
 
 
 def eqbench_chart(eqbench: pd.DataFrame, path: str | Path) -> None:
-    fig, ax = plt.subplots(figsize=(4, 2.8))
+    fig, ax = pyplot().subplots(figsize=(4, 2.8))
     ax.bar(eqbench["model"], eqbench["score"].fillna(0), color="tab:purple")
     for i, rec in enumerate(eqbench.to_dict("records")):
         ax.annotate(f"{rec['parsed']}/{rec['questions']} parsed", (i, 0), ha="center", va="bottom", fontsize=8)

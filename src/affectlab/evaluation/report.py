@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from affectlab.emotion.report import bootstrap_ci
+from affectlab.stats import bootstrap_ci
 from affectlab.emotion.scorers import EMOTIONS
 from affectlab.evaluation.eqbench import score_answers
 from affectlab.evaluation.refusal import classify_response

@@ -1,34 +1,44 @@
-"""params.yaml `eval`: base-vs-SFT evaluation exports and their report."""
+"""params.yaml `eval.export` (base-vs-SFT answers) and `eval.report` (their summary): separate sections, so
+a report setting never re-generates answers."""
 from __future__ import annotations
 
-import dataclasses
-from typing import Optional
+from typing import ClassVar, Optional
 
+import pydantic
+
+from affectlab.config import NonNegativeInt, PositiveInt, Settings
 from affectlab.generation import Decoding
 
 
-@dataclasses.dataclass(frozen=True)
-class EqBenchSettings:
-    source: str = "data/embedded/eqbench"  # local folder in the hub columns, or hub id pbevan11/EQ-Bench
-    split: str = "validation"
-    revision: Optional[str] = None         # hub commit or tag
-    limit: Optional[int] = None            # first N questions (None = all)
+class EqBenchSettings(Settings):
+    source: str                      # local folder in the hub columns, or hub id pbevan11/EQ-Bench
+    split: str
+    revision: Optional[str]          # hub commit or tag
+    limit: Optional[PositiveInt]     # first N questions (null = all)
 
 
-@dataclasses.dataclass(frozen=True)
-class ReportSettings:
-    bootstrap: int = 1000                  # resamples for the 95% CIs of the emotion profile
-    seed: int = 0
-    examples: int = 6                      # qualitative prompts shown side by side in reports/eval.md
+class EvalExportSettings(Settings):
+    SECTION: ClassVar[str] = "eval.export"
+    adapter: str                     # PEFT adapter attached to the base model for the "sft" rows
+    eqbench: EqBenchSettings
+    qualitative: str                 # committed JSONL prompt files
+    redteam: str
+    batch_size: PositiveInt          # prompts per generate() call
+    decoding: Decoding
+    seed: Optional[int]              # sampling seed: an int when decoding samples, null when greedy (where it
+    #                                  would change nothing but still re-run the export when edited)
+
+    @pydantic.model_validator(mode="after")
+    def _seed_iff_sampling(self) -> EvalExportSettings:
+        if self.decoding.do_sample and self.seed is None:
+            raise ValueError("seed: must be an int when decoding.do_sample is true")
+        if not self.decoding.do_sample and self.seed is not None:
+            raise ValueError(f"seed: must be null with greedy decoding (got {self.seed}; it would change nothing)")
+        return self
 
 
-@dataclasses.dataclass(frozen=True)
-class EvalSettings:
-    adapter: str = "models/sft/adapter"    # PEFT adapter attached to the base model for the "sft" rows
-    eqbench: EqBenchSettings = EqBenchSettings()
-    qualitative: str = "data/embedded/eval_prompts/qualitative.jsonl"
-    redteam: str = "data/embedded/eval_prompts/redteam.jsonl"
-    batch_size: int = 8                    # prompts per generate() call
-    seed: int = 0                          # sampling seed (unused when decoding is greedy)
-    decoding: Decoding = Decoding(max_new_tokens=64, do_sample=False, repetition_penalty=1.1)
-    report: ReportSettings = ReportSettings()
+class EvalReportSettings(Settings):
+    SECTION: ClassVar[str] = "eval.report"
+    bootstrap: PositiveInt           # resamples for the 95% CIs of the emotion profile
+    seed: int
+    examples: NonNegativeInt         # qualitative prompts shown side by side in reports/eval.md

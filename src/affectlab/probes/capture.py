@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
 from affectlab.probes.dataset import LABEL_IDS
-from affectlab.probes.settings import CaptureSettings
+from affectlab.probes.settings import ProbeCaptureSettings
 from affectlab.progress import progress, timed
 
 
@@ -37,7 +37,15 @@ def token_lengths(tokenizer, texts: Sequence[str]) -> np.ndarray:
     return np.array([len(ids) for ids in enc])
 
 
-def pooled_batches(model, tokenizer, texts: Sequence[str], s: CaptureSettings,
+class Pooling(Protocol):
+    """What pooling needs: `probes.capture` settings, or the same fields saved with trained probes."""
+    pooling: str
+    last_k: int
+    max_length: int
+    batch_size: int
+
+
+def pooled_batches(model, tokenizer, texts: Sequence[str], s: Pooling,
                    lengths: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (row indices, pooled [layers, batch, hidden] float32) in length-sorted batches; `lengths`
     are the texts' token lengths when the caller has them already."""
@@ -60,7 +68,7 @@ def pooled_batches(model, tokenizer, texts: Sequence[str], s: CaptureSettings,
         tokenizer.padding_side = old_side
 
 
-def write_activations(model, tokenizer, rows: Sequence[dict], split: np.ndarray, s: CaptureSettings,
+def write_activations(model, tokenizer, rows: Sequence[dict], split: np.ndarray, s: ProbeCaptureSettings,
                       out_dir: str | Path, model_name: str) -> dict:
     """Write `layer_XX.h5` per layer into `out_dir`, appending each batch to resizable datasets."""
     import h5py
@@ -98,5 +106,5 @@ def write_activations(model, tokenizer, rows: Sequence[dict], split: np.ndarray,
     return {"rows": len(rows), "layers": num_layers, "hidden_size": hidden, "pooling": s.pooling,
             "dtype": s.dtype, "truncated_rows": int((lengths > s.max_length).sum()),
             "tokens": int(np.minimum(lengths, s.max_length).sum()),
-            **{f"rows_{name}": int((split == name).sum()) for name in ("train", "val", "test")},
+            **{f"rows_{name}": int((split == name).sum()) for name in ("train", "validation", "test")},
             "seconds": round(stats["seconds"], 2), "rows_per_s": round(len(rows) / stats["seconds"], 1)}

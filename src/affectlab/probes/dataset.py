@@ -2,7 +2,7 @@
 
 Layer files `layer_XX.h5` (XX = 00 for the embeddings, i for the output of block i; the last one carries
 the model's final norm, as Hugging Face `hidden_states` do) hold the datasets `activations` [N, hidden],
-`labels` [N] (1 = positive), `ids` [N], `split` [N] ('train' | 'val' | 'test') and the attrs `model`,
+`labels` [N] (1 = positive), `ids` [N], `split` [N] ('train' | 'validation' | 'test') and the attrs `model`,
 `pooling`, `last_k`, `layer`, `num_layers`, `hidden_size`, `max_length`.
 """
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 
 from affectlab.errors import InputError
 from affectlab.io import read_jsonl
-from affectlab.probes.settings import Split
+from affectlab.probes.settings import ProbeSplit
 
 LABEL_IDS = {"negative": 0, "positive": 1}
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "validation", "test")
 
 
 def read_sentences(path: str | Path) -> list[dict]:
@@ -41,27 +41,27 @@ def read_sentences(path: str | Path) -> list[dict]:
     return rows
 
 
-def stratified_split(labels: Sequence[str], split: Split, seed: int, source: str = "input") -> np.ndarray:
-    """'train' | 'val' | 'test' per row, the same fractions within each class (seeded shuffle)."""
+def stratified_split(labels: Sequence[str], split: ProbeSplit, seed: int, source: str = "input") -> np.ndarray:
+    """'train' | 'validation' | 'test' per row, the same fractions within each class (seeded shuffle)."""
     labels = np.asarray(labels)
     out = np.empty(len(labels), dtype=object)
     rng = np.random.default_rng(seed)
     counts = {label: int((labels == label).sum()) for label in LABEL_IDS}
     for label in sorted(LABEL_IDS):
         idx = np.flatnonzero(labels == label)
-        n_val, n_test = round(len(idx) * split.val), round(len(idx) * split.test)
+        n_val, n_test = round(len(idx) * split.validation), round(len(idx) * split.test)
         n_train = len(idx) - n_val - n_test
         if min(n_train, n_val, n_test) < 1:
-            need = next(n for n in range(1, 10_000) if min(round(n * split.val), round(n * split.test),
-                                                           n - round(n * split.val) - round(n * split.test)) >= 1)
+            need = next(n for n in range(1, 10_000) if min(round(n * split.validation), round(n * split.test),
+                                                           n - round(n * split.validation) - round(n * split.test)) >= 1)
             raise InputError(
                 f"{source}: class {label!r} has {len(idx)} rows (class counts: "
                 + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                + f"), too few for a {split.train}/{split.val}/{split.test} stratified split: "
+                + f"), too few for a {split.train}/{split.validation}/{split.test} stratified split: "
                 f"every split needs a row of each class, so at least {need} rows per class")
         idx = rng.permutation(idx)
         out[idx[:n_train]] = "train"
-        out[idx[n_train:n_train + n_val]] = "val"
+        out[idx[n_train:n_train + n_val]] = "validation"
         out[idx[n_train + n_val:]] = "test"
     return out.astype(str)
 

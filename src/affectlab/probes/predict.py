@@ -8,13 +8,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
 
 from affectlab.errors import InputError, ModelError
 from affectlab.probes.capture import pooled_batches
-from affectlab.probes.settings import CaptureSettings
+
 from affectlab.probes.study import META_FILE, PROBE_FILE
 
 
@@ -64,7 +65,7 @@ class Predictor:
         if not texts:
             raise InputError(f"{source}: no texts to classify")
         layers = list(self.layers_for(ensemble))
-        s = CaptureSettings(pooling=self.meta["pooling"], last_k=self.meta["last_k"],
+        s = SimpleNamespace(pooling=self.meta["pooling"], last_k=self.meta["last_k"],
                             max_length=self.meta["max_length"], batch_size=batch_size)
         probs = np.zeros(len(texts))
         w, b, mean, std = (self.t[k][layers] for k in ("weight", "bias", "mean", "std"))

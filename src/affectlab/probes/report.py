@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from affectlab.io import save_figure_atomic, write_csv_atomic
+from affectlab.plotting import pyplot
 from affectlab.probes.study import ProbeStudy
 
 COLUMNS = ("layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline")
@@ -25,9 +26,7 @@ def write_auc_csv(study: ProbeStudy, path: str | Path) -> None:
 
 
 def write_auc_png(study: ProbeStudy, path: str | Path, title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = auc_rows(study)
     layers = [r["layer"] for r in rows]

@@ -12,7 +12,7 @@ from affectlab.errors import InputError
 from affectlab.io import write_json_atomic
 from affectlab.probes.dataset import LABEL_IDS, Activations
 from affectlab.probes.evaluation import binary_scores, bow_baseline, vader_baseline
-from affectlab.probes.settings import TrainSettings
+from affectlab.probes.settings import ProbeTrainSettings
 from affectlab.probes.training import fit_probes, probe_logits, standardizer
 from affectlab.progress import timed
 
@@ -33,11 +33,10 @@ class ProbeStudy:
     seconds: float
 
 
-def run_study(acts: Activations, texts: Mapping[str, str], s: TrainSettings) -> ProbeStudy:
+def run_study(acts: Activations, texts: Mapping[str, str], s: ProbeTrainSettings) -> ProbeStudy:
     """`texts` maps row id -> sentence (for the lexical baselines)."""
-    s.validate()
-    tr, va, te = (acts.rows(name) for name in ("train", "val", "test"))
-    for name, rows in (("train", tr), ("val", va), ("test", te)):
+    tr, va, te = (acts.rows(name) for name in ("train", "validation", "test"))
+    for name, rows in (("train", tr), ("validation", va), ("test", te)):
         if len(set(acts.y[rows].tolist())) < 2:
             raise InputError(f"activations: the {name} split has {len(rows)} rows and not both classes; "
                              "re-run capture_activations with more rows")

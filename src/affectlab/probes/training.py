@@ -14,7 +14,7 @@ import logging
 
 import numpy as np
 
-from affectlab.probes.settings import TrainSettings
+from affectlab.probes.settings import ProbeTrainSettings
 from affectlab.progress import progress
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def auc_by_probe(scores, labels):
 
 
 def fit_probes(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-               s: TrainSettings) -> FittedProbes:
+               s: ProbeTrainSettings) -> FittedProbes:
     """x_* [layers, n, hidden] (standardised), y_* [variants, n] in {0, 1}."""
     import torch
     import torch.nn.functional as F

@@ -6,20 +6,17 @@ from typing import Any
 
 import pandas as pd
 
-from affectlab.errors import ConfigError
 from affectlab.sampling.allocation import allocate
 from affectlab.sampling.draw import draw_rows, plan_source
 from affectlab.sampling.index import open_dataset
-from affectlab.sampling.settings import SampleSettings
+from affectlab.sampling.settings import AuditSampleSettings
 
 COLUMNS = ["id", "source", "row", "turn", "think", "response", "has_think", "unclosed_think"]
 
 
-def sample_sft(p: SampleSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
+def sample_sft(p: AuditSampleSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(sample with COLUMNS, flat metrics). Reads footers, the source column of row groups whose statistics
     span sources, and the id/messages columns of the row groups that hold drawn rows: nothing else."""
-    if p.row_groups_per_source is not None and p.row_groups_per_source < 1:
-        raise ConfigError(f"sft_audit.sample.row_groups_per_source: must be >= 1 or null, got {p.row_groups_per_source}")
     start = time.perf_counter()
     ds = open_dataset(p.source)
     index_bytes = ds.counter.bytes

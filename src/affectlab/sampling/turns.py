@@ -8,14 +8,14 @@ OPEN, CLOSE = "<think>", "</think>"
 
 
 @dataclasses.dataclass(frozen=True)
-class Split:
+class ThinkSplit:
     think: str
     response: str
     has_think: bool
     unclosed_think: bool
 
 
-def split_think(content: str | None) -> Split:
+def split_think(content: str | None) -> ThinkSplit:
     """`<think>T</think>A` -> (T, A). No tags: all answer. `<think>` never closed (generation cut off):
     all think, empty answer. `</think>` without an opening tag (chat templates that put `<think>` in the
     prompt): what precedes it is the think block. Text before `<think>` belongs to the answer."""
@@ -24,13 +24,13 @@ def split_think(content: str | None) -> Split:
     if start < 0:
         end = text.find(CLOSE)
         if end < 0:
-            return Split("", text.strip(), False, False)
-        return Split(text[:end].strip(), text[end + len(CLOSE):].strip(), True, False)
+            return ThinkSplit("", text.strip(), False, False)
+        return ThinkSplit(text[:end].strip(), text[end + len(CLOSE):].strip(), True, False)
     end = text.find(CLOSE, start + len(OPEN))
     if end < 0:
-        return Split(text[start + len(OPEN):].strip(), text[:start].strip(), True, True)
+        return ThinkSplit(text[start + len(OPEN):].strip(), text[:start].strip(), True, True)
     response = (text[:start] + text[end + len(CLOSE):]).strip()
-    return Split(text[start + len(OPEN):end].strip(), response, True, False)
+    return ThinkSplit(text[start + len(OPEN):end].strip(), response, True, False)
 
 
 def assistant_turns(messages: Sequence[dict[str, Any]] | None, which: str) -> list[tuple[int, str]]:

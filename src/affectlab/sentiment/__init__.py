@@ -2,7 +2,7 @@
 (length, duplicates, VADER gate) with counted rejections, resumable from a checkpoint."""
 from affectlab.sentiment.backends import OllamaBackend, TransformersBackend
 from affectlab.sentiment.collection import checkpoint_path, generate_sentences, read_topics
-from affectlab.sentiment.settings import LABELS, SentimentSettings
+from affectlab.sentiment.settings import SENTIMENT_LABELS, SentimentSettings
 
-__all__ = ["LABELS", "OllamaBackend", "SentimentSettings", "TransformersBackend", "checkpoint_path",
+__all__ = ["SENTIMENT_LABELS", "OllamaBackend", "SentimentSettings", "TransformersBackend", "checkpoint_path",
            "generate_sentences", "read_topics"]

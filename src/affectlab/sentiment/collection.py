@@ -8,7 +8,6 @@ a resumed run writes exactly what an uninterrupted one would.
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import random
@@ -24,7 +23,7 @@ from affectlab.progress import progress, timed
 from affectlab.sentiment.backends import Backend
 from affectlab.lexical import Vader
 from affectlab.sentiment.filters import REASONS, DuplicateIndex, clean_reply, distinct_n, shape_reason, vader_agrees
-from affectlab.sentiment.settings import LABELS, SentimentSettings
+from affectlab.sentiment.settings import SENTIMENT_LABELS, SentimentSettings
 
 log = logging.getLogger(__name__)
 CHECKPOINT_DIR = Path(".cache/sentiment")
@@ -51,7 +50,7 @@ def read_topics(path: str | Path) -> list[str]:
 def checkpoint_path(p: SentimentSettings, topics: list[str], model_name: str, folder: Path = CHECKPOINT_DIR) -> Path:
     """A checkpoint per configuration: a params change starts a fresh one instead of mixing runs.
     max_generations and the ollama timeout are left out so raising them resumes."""
-    key = _plain(dataclasses.replace(p, max_generations=0, ollama=dataclasses.replace(p.ollama, timeout=0)))
+    key = p.model_dump(mode="json", exclude={"max_generations": True, "ollama": {"timeout"}})
     return folder / f"{fingerprint([key, topics, model_name])}.jsonl"
 
 
@@ -66,12 +65,12 @@ class Collector:
         self.p, self.model_name = p, model_name
         self.vader = Vader()
         self.dups = DuplicateIndex(p.filters, embed)
-        self.accepted: dict[str, list[dict]] = {label: [] for label in LABELS}
+        self.accepted: dict[str, list[dict]] = {label: [] for label in SENTIMENT_LABELS}
         self.rejected: Counter = Counter()
         self.surplus = self.generated = self.vader_checked = 0
 
     def deficit(self) -> dict[str, int]:
-        return {label: self.p.per_class - len(self.accepted[label]) for label in LABELS}
+        return {label: self.p.per_class - len(self.accepted[label]) for label in SENTIMENT_LABELS}
 
     def done(self) -> bool:
         return not any(d > 0 for d in self.deficit().values())
@@ -103,7 +102,7 @@ class Collector:
                            "seed": row["seed"], "vader": round(scores[i], 4)})
 
     def rows(self) -> list[dict]:
-        return [row for label in LABELS for row in self.accepted[label]]
+        return [row for label in SENTIMENT_LABELS for row in self.accepted[label]]
 
     def metrics(self) -> dict[str, Any]:
         rows = self.rows()
@@ -117,7 +116,7 @@ class Collector:
              "distinct_1": round(distinct_n(texts, 1), 4), "distinct_2": round(distinct_n(texts, 2), 4),
              "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 2) if texts else 0.0}
         m.update({f"rejected_{reason}": self.rejected[reason] for reason in REASONS})
-        for label in LABELS:
+        for label in SENTIMENT_LABELS:
             m[f"accepted_{label}"] = len(self.accepted[label])
             scores = [r["vader"] for r in self.accepted[label]]
             m[f"vader_mean_{label}"] = round(float(np.mean(scores)), 4) if scores else 0.0
@@ -135,11 +134,11 @@ class Planner:
         rng = random.Random(p.seed)
         self.p = p
         self.combos = {}
-        for label in LABELS:
+        for label in SENTIMENT_LABELS:
             combos = list(itertools.product(p.sub_emotions[label], topics))
             rng.shuffle(combos)
             self.combos[label] = combos
-        self.issued = {label: 0 for label in LABELS}
+        self.issued = {label: 0 for label in SENTIMENT_LABELS}
 
     def plan(self, deficit: Mapping[str, int]) -> list[tuple[str, str, str]]:
         needy = {label: d for label, d in deficit.items() if d > 0}
@@ -148,7 +147,7 @@ class Planner:
         largest = max(needy, key=lambda label: (needy[label], label))
         counts[largest] += self.p.batch_size - sum(counts.values())
         slots = []
-        for label in LABELS:
+        for label in SENTIMENT_LABELS:
             for _ in range(max(counts.get(label, 0), 0)):
                 combos = self.combos[label]
                 emotion, topic = combos[self.issued[label] % len(combos)]
@@ -191,7 +190,6 @@ def load_rounds(checkpoint: Path) -> list[list[dict]]:
 def generate_sentences(p: SentimentSettings, topics: list[str], backend: Backend, checkpoint: Path,
                        embed=None) -> tuple[list[dict], dict[str, Any]]:
     """(accepted rows, metrics). `embed` overrides the MiniLM encoder (tests)."""
-    p.validate()
     collector = Collector(p, backend.name, embed)
     planner = Planner(p, topics)
     done_rounds = load_rounds(checkpoint)
@@ -210,7 +208,7 @@ def generate_sentences(p: SentimentSettings, topics: list[str], backend: Backend
                 d = collector.deficit()
                 raise ConfigError(
                     f"params.yaml: sentiment.max_generations: {collector.generated} generations gave only "
-                    + ", ".join(f"{p.per_class - d[label]}/{p.per_class} {label}" for label in LABELS)
+                    + ", ".join(f"{p.per_class - d[label]}/{p.per_class} {label}" for label in SENTIMENT_LABELS)
                     + f" accepted (rejected: {dict(collector.rejected)}); raise it or loosen sentiment.filters "
                     "(a re-run resumes from the checkpoint)")
             slots = planner.plan(collector.deficit())
@@ -229,11 +227,3 @@ def generate_sentences(p: SentimentSettings, topics: list[str], backend: Backend
     return collector.rows(), metrics
 
 
-def _plain(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj

@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from affectlab.sentiment.settings import Filters
+from affectlab.sentiment.settings import SentimentFilters
 
 REASONS = ("empty", "too_short", "too_long", "unfinished", "vader_disagrees", "exact_duplicate",
            "near_duplicate")
@@ -30,7 +30,7 @@ def normalize(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def shape_reason(text: str, f: Filters) -> str | None:
+def shape_reason(text: str, f: SentimentFilters) -> str | None:
     words = len(text.split())
     if words == 0:
         return "empty"
@@ -63,7 +63,7 @@ class DuplicateIndex:
     """Accepted texts so far: exact (whitespace-trimmed) matches, and near matches by normalised text or
     MiniLM cosine >= threshold."""
 
-    def __init__(self, f: Filters, embed=None) -> None:
+    def __init__(self, f: SentimentFilters, embed=None) -> None:
         self.mode, self.threshold = f.near_duplicate, f.near_duplicate_threshold
         self.embed = embed if embed is not None or self.mode != "minilm" else MiniLM()
         self.exact: set[str] = set()

@@ -1,64 +1,66 @@
 """params.yaml `sentiment`: how the positive/negative sentence set is generated and filtered."""
 from __future__ import annotations
 
-import dataclasses
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from affectlab.errors import ConfigError
+import pydantic
+from pydantic import Field
+
+from affectlab.config import PositiveFloat, PositiveInt, Settings
 from affectlab.generation import Decoding
 
-LABELS = ("positive", "negative")
+SENTIMENT_LABELS = ("positive", "negative")
 
 
-@dataclasses.dataclass(frozen=True)
-class Filters:
-    min_words: int = 4                 # shorter replies are rejected as too_short (empty ones as empty)
-    max_words: int = 30                # longer replies are rejected as too_long
-    require_end_punctuation: bool = True  # reject replies cut by max_new_tokens (no . ! ? at the end)
-    near_duplicate: Literal["normalized", "minilm"] = "minilm"  # normalised-text match or MiniLM cosine
-    near_duplicate_threshold: float = 0.9  # MiniLM cosine at or above which a row is a near duplicate
-    vader_threshold: float = 0.05      # positive needs compound >= +t, negative <= -t
+class SentimentFilters(Settings):
+    min_words: PositiveInt             # shorter replies are rejected as too_short (empty ones as empty)
+    max_words: PositiveInt             # longer replies are rejected as too_long
+    require_end_punctuation: bool      # reject replies cut by max_new_tokens (no . ! ? at the end)
+    near_duplicate: Literal["normalized", "minilm"]  # normalised-text match or MiniLM cosine
+    near_duplicate_threshold: Annotated[float, Field(gt=0, le=1)]  # MiniLM cosine at or above which a row is a near duplicate
+    vader_threshold: Annotated[float, Field(ge=0, lt=1)]  # positive needs compound >= +t, negative <= -t
+
+    @pydantic.model_validator(mode="after")
+    def _word_bounds(self) -> SentimentFilters:
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) must be <= max_words ({self.max_words})")
+        return self
 
 
-@dataclasses.dataclass(frozen=True)
-class Ollama:
-    url: str = "http://127.0.0.1:11434"  # ollama server; only used with backend: ollama
-    model: str = "llama3.2:3b"           # ollama model tag
-    timeout: float = 120.0               # seconds per request
+class SentimentOllama(Settings):
+    url: str                           # ollama server; only used with backend: ollama
+    model: str                         # ollama model tag
+    timeout: PositiveFloat             # seconds per request
 
 
-@dataclasses.dataclass(frozen=True)
-class SentimentSettings:
-    per_class: int                     # accepted sentences per label
+class SentimentSettings(Settings):
+    SECTION: ClassVar[str] = "sentiment"
+    per_class: PositiveInt             # accepted sentences per label
     seed: int                          # seeds topic order and every generation round
     backend: Literal["transformers", "ollama"]  # local HF model (models/base) or an ollama server
     topics_file: str                   # committed topic list, one topic per line
     prompt: str                        # user message; {emotion} and {topic} are filled in
     sub_emotions: dict[str, tuple[str, ...]]  # label -> sub-emotions the prompts cycle through
-    batch_size: int                    # prompts per generation round (one checkpoint append per round)
-    max_generations: int               # give up (resumable) after this many raw generations
+    batch_size: PositiveInt            # prompts per generation round (one checkpoint append per round)
+    max_generations: PositiveInt       # give up (resumable) after this many raw generations
     decoding: Decoding
-    filters: Filters
-    ollama: Ollama
+    filters: SentimentFilters
+    ollama: SentimentOllama
 
-    def validate(self) -> None:
-        where = "params.yaml: sentiment"
-        if self.per_class < 1:
-            raise ConfigError(f"{where}.per_class: must be >= 1, got {self.per_class}")
-        if self.batch_size < 1:
-            raise ConfigError(f"{where}.batch_size: must be >= 1, got {self.batch_size}")
-        if sorted(self.sub_emotions) != sorted(LABELS):
-            raise ConfigError(f"{where}.sub_emotions: keys must be exactly {', '.join(LABELS)}, "
-                              f"got {', '.join(self.sub_emotions) or 'none'}")
-        for label, emotions in self.sub_emotions.items():
-            if not emotions:
-                raise ConfigError(f"{where}.sub_emotions.{label}: needs at least one sub-emotion")
+    @pydantic.field_validator("prompt")
+    @classmethod
+    def _prompt_fields(cls, prompt: str) -> str:
         for field in ("{emotion}", "{topic}"):
-            if field not in self.prompt:
-                raise ConfigError(f"{where}.prompt: must contain {field}, got {self.prompt!r}")
-        f = self.filters
-        if not 0 < f.min_words <= f.max_words:
-            raise ConfigError(f"{where}.filters: need 0 < min_words <= max_words, got {f.min_words}, {f.max_words}")
-        if not 0 <= f.vader_threshold < 1:
-            raise ConfigError(f"{where}.filters.vader_threshold: must be in [0, 1), got {f.vader_threshold}")
-        self.decoding.validate(f"{where}.decoding")
+            if field not in prompt:
+                raise ValueError(f"must contain {field}, got {prompt!r}")
+        return prompt
+
+    @pydantic.field_validator("sub_emotions")
+    @classmethod
+    def _one_list_per_label(cls, sub: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        if sorted(sub) != sorted(SENTIMENT_LABELS):
+            raise ValueError(f"keys must be exactly {', '.join(SENTIMENT_LABELS)}, got {', '.join(sub) or 'none'}")
+        empty = [label for label, emotions in sub.items() if not emotions]
+        if empty:
+            raise ValueError(f"{empty[0]} needs at least one sub-emotion")
+        return sub

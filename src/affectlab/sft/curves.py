@@ -28,12 +28,9 @@ class LiveCurves:
 
 def plot_losses(history: list[dict[str, Any]], path: str | Path) -> None:
     """Train loss terms per step (thin) and validation terms at eval steps (markers)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from affectlab.io import save_figure_atomic
+    from affectlab.plotting import pyplot
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4))
     for term, color in (("total", "black"), ("lm", "tab:blue"), ("emotion", "tab:orange"), ("strategy", "tab:green")):

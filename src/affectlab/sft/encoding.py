@@ -14,7 +14,7 @@ import pandas as pd
 
 from affectlab.errors import InputError
 from affectlab.sft.sources import GO_EMOTIONS, SOURCES, SPLITS, Example, load_split_rows, read_source
-from affectlab.sft.settings import DataSettings
+from affectlab.sft.settings import SftDataSettings
 
 IGNORE = -100
 MIN_PROMPT_TOKENS = 16  # a target that leaves less than this for the prompt is dropped (counted)
@@ -69,7 +69,7 @@ def encode(example: Example, tokenizer, max_seq_len: int, counts: Counter, split
             "prompt_length": len(prompt_ids)}
 
 
-def prepare(settings: DataSettings, tokenizer) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]], dict]:
+def prepare(settings: SftDataSettings, tokenizer) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]], dict]:
     """Read the three sources, build train-only vocabularies, encode every split.
     Returns ({split: table}, vocab, metrics)."""
     counts: Counter = Counter()

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from affectlab.errors import ConfigError
+from affectlab.errors import ConfigError, first_line
 from affectlab.sft.encoding import IGNORE
 from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
 
@@ -56,7 +56,7 @@ def add_lora(model, lora: LoraSettings, *, quantized: bool, gradient_checkpointi
     try:
         return get_peft_model(model, config)
     except ValueError as e:
-        raise ConfigError(f"sft.lora.target_modules: {e}".splitlines()[0]) from None
+        raise ConfigError(f"sft.lora.target_modules: {first_line(e)}") from None
 
 
 def masked_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import platform
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from affectlab.io import atomic_dir, fingerprint, read_parquet, write_json_atomi
 from affectlab.models import BASE_DIR, ModelSettings, load_base
 from affectlab.sft.curves import LiveCurves, plot_losses
 from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_heads, wants_4bit
-from affectlab.sft.settings import LoraSettings, LossSettings, MixtureSettings, QuantSettings, TrainSettings
+from affectlab.sft.settings import LoraSettings, LossSettings, SftMixtureSettings, QuantSettings, SftTrainSettings
 from affectlab.sft.train import FitResult, clear_checkpoint, fit, mixed_precision
 
 log = logging.getLogger(__name__)
@@ -30,10 +28,13 @@ TABLE_COLUMNS = ["source", "prompt_length", "input_ids", "labels", "emotion_labe
 class RunSettings:
     model: ModelSettings
     loss: LossSettings
-    mixture: MixtureSettings
+    mixture: SftMixtureSettings
     lora: LoraSettings
-    train: TrainSettings
+    train: SftTrainSettings
     quant: QuantSettings
+
+    def plain(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name).model_dump(mode="json") for f in dataclasses.fields(self)}
 
 
 def build_model(settings: RunSettings, head_sizes: dict[str, int], base_dir: str | Path = BASE_DIR):
@@ -48,7 +49,7 @@ def build_model(settings: RunSettings, head_sizes: dict[str, int], base_dir: str
 
 def run_fingerprint(settings: RunSettings, files: list[Path]) -> str:
     """Identity of a run for resuming: every setting except where checkpoints go, plus the input bytes."""
-    snapshot = dataclasses.asdict(settings)
+    snapshot = settings.plain()
     snapshot["train"].pop("checkpoint_dir")
     return fingerprint(snapshot, files)
 
@@ -97,16 +98,8 @@ def train_metrics(result: FitResult, model: MultiTaskSFT) -> dict[str, Any]:
 
 def run_manifest(settings: RunSettings, model: MultiTaskSFT, result: FitResult, vocab: dict, key: str) -> dict:
     return {"model_source": settings.model.source, "model_revision": settings.model.revision,
-            "base_dir": str(BASE_DIR), "params": dataclasses.asdict(settings), "git_commit": _git_commit(),
+            "base_dir": str(BASE_DIR), "params": settings.plain(),
             "device": "cuda" if torch.cuda.is_available() else "cpu", "mixed_precision": mixed_precision(),
-            "load_in_4bit": wants_4bit(settings.quant), "torch": torch.__version__, "python": platform.python_version(),
-            "mixture": result.mixture, "heads": {n: vocab[n] for n in model.heads}, "loss_weights": model.weights,
-            "pooling": "hidden state at prompt_length - 1", "fingerprint": key, "resumed_from": result.resumed_from}
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-    except OSError:
-        return None
-    return out.stdout.strip() or None
+            "load_in_4bit": wants_4bit(settings.quant), "mixture": result.mixture,
+            "heads": {n: vocab[n] for n in model.heads}, "loss_weights": model.weights,
+            "pooling": "hidden state at prompt_length - 1", "fingerprint": key}

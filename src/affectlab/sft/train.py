@@ -25,7 +25,7 @@ from affectlab.progress import progress
 from affectlab.sft.encoding import IGNORE
 from affectlab.sft.mixture import MixtureSampler
 from affectlab.sft.model import HEAD_LABELS, MultiTaskSFT, load_heads_into, save_heads
-from affectlab.sft.settings import TrainSettings
+from affectlab.sft.settings import SftTrainSettings
 
 log = logging.getLogger(__name__)
 StepCallback = Callable[[int, dict[str, float]], None]
@@ -129,7 +129,7 @@ class FitResult:
     tokens: int                         # non-pad tokens processed in this process's run (after resume)
 
 
-def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame, ts: TrainSettings, *,
+def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame, ts: SftTrainSettings, *,
         alpha: float, pad_id: int, fingerprint: str, on_step: Optional[StepCallback] = None) -> FitResult:
     """Train `model` for `ts.max_steps` optimizer steps. If `ts.checkpoint_dir` holds a checkpoint with the
     same `fingerprint` (same params and data), training resumes from it; a checkpoint is written every

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from affectlab.config import load_params
+
 from affectlab.emotion import EMOTIONS, EmotionSettings, make_scorer, plutchik_to_emotions
 from affectlab.errors import ConfigError, ModelError
+from repo_params import settings as repo_settings
 
 J_HARTMANN = ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"]
 
@@ -20,7 +21,7 @@ def test_plutchik_mapping_drops_trust_and_anticipation_and_derives_neutral_from_
 
 @pytest.fixture(scope="module")
 def nade_scorer():
-    return make_scorer(EmotionSettings(backend="nade", neutral_threshold=0.5, batch_size=8))
+    return make_scorer(repo_settings(EmotionSettings, backend="nade", neutral_threshold=0.5, batch_size=8))
 
 
 def test_nade_scores_sum_to_one_follow_the_text_and_blank_text_gives_nan_and_a_flag(nade_scorer):
@@ -37,7 +38,7 @@ def test_nade_chunk_averages_windows_by_length_while_truncate_keeps_the_first_wi
     calm = "the meeting is at noon in the small room " * 2  # 18 words
     sad = "I feel so sad and lonely and heartbroken today"  # 9 words
     text = calm + sad
-    s = lambda **kw: make_scorer(EmotionSettings(backend="nade", neutral_threshold=0.5, max_length=18, **kw))
+    s = lambda **kw: make_scorer(repo_settings(EmotionSettings, backend="nade", neutral_threshold=0.5, max_length=18, **kw))
     truncate, chunk = s(long_text="truncate").score([text]), s(long_text="chunk").score([text])
     parts = s(long_text="truncate").score([calm.strip(), sad])
     assert bool(truncate.loc[0, "truncated"]) and truncate.loc[0, "windows"] == 1 and chunk.loc[0, "windows"] == 2
@@ -67,7 +68,7 @@ def tiny_classifier(tmp_path_factory):
 
 
 def hf(folder, **kw):
-    return make_scorer(EmotionSettings(backend="hf", model=str(folder), **{"batch_size": 2, **kw}))
+    return make_scorer(repo_settings(EmotionSettings, backend="hf", model=str(folder), **{"batch_size": 2, **kw}))
 
 
 def test_hf_backend_loads_a_local_folder_and_scores_all_seven_classes(tiny_classifier):
@@ -109,10 +110,6 @@ def test_hf_model_without_the_seven_labels_is_a_model_error(tmp_path):
         hf(tmp_path)
 
 
-def test_unknown_backend_is_a_config_error_in_params_and_in_code(tmp_path):
-    params = tmp_path / "params.yaml"
-    params.write_text("emotion:\n  backend: vader\n")
-    with pytest.raises(ConfigError, match=r"emotion.backend: expected one of 'nade', 'hf', got str 'vader'"):
-        load_params("emotion", EmotionSettings, params)
-    with pytest.raises(ConfigError, match=r"unknown backend 'vader' \(known: nade, hf\)"):
-        make_scorer(EmotionSettings(backend="vader"))
+def test_unknown_backend_is_a_config_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"emotion.backend: input should be 'nade' or 'hf', got str 'vader'"):
+        repo_settings(EmotionSettings, backend="vader")

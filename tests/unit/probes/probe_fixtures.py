@@ -27,7 +27,7 @@ def separable_activations(n: int = 120, hidden: int = 16, layers: int = 3, seed:
     direction /= np.linalg.norm(direction)
     for layer in range(1, layers):
         x[layer] += (2.0 * layer * (2 * y[:, None] - 1) * direction).astype(np.float32)
-    split = np.array((["train"] * 7 + ["val"] * 2 + ["test"] * 2) * (n // 11 + 1))[:n]
+    split = np.array((["train"] * 7 + ["validation"] * 2 + ["test"] * 2) * (n // 11 + 1))[:n]
     rng.shuffle(split)
     ids = np.array([f"r{i}" for i in range(n)])
     attrs = {"model": "synthetic", "pooling": "mean", "last_k": 4, "max_length": 64, "num_layers": layers,

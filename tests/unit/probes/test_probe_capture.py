@@ -1,4 +1,3 @@
-import dataclasses
 
 import h5py
 import numpy as np
@@ -8,11 +7,12 @@ import torch
 from affectlab.errors import InputError
 from affectlab.probes.capture import pool, pooled_batches, write_activations
 from affectlab.probes.dataset import read_activations, read_sentences, stratified_split
-from affectlab.probes.settings import CaptureSettings, Split
+from affectlab.probes.settings import ProbeCaptureSettings, ProbeSplit
 from affectlab.tiny_models import tiny_causal_lm
 from probe_fixtures import sentence_rows
+from repo_params import settings
 
-S = CaptureSettings(batch_size=4, dtype="float32")
+S = settings(ProbeCaptureSettings, batch_size=4, dtype="float32")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_pooling_uses_only_real_tokens_on_either_padding_side():
 def test_a_padded_batch_pools_exactly_like_each_sentence_alone(tiny, pooling):
     model, tok = tiny
     texts = ["i am so happy and grateful for your help today", "sad", "thank you so much"]
-    s = dataclasses.replace(S, pooling=pooling, last_k=2, batch_size=3)
+    s = S.replace(pooling=pooling, last_k=2, batch_size=3)
     [(idx, batched)] = list(pooled_batches(model, tok, texts, s))
     for j, i in enumerate(idx):
         [(_, alone)] = list(pooled_batches(model, tok, [texts[i]], s))
@@ -66,18 +66,18 @@ def test_every_layer_comes_from_one_forward_pass_per_batch_and_batches_are_lazy(
 def test_batches_are_sorted_by_token_length(tiny):
     model, tok = tiny
     texts = ["a b c d e f g", "a", "a b c", "a b", "a b c d e", "a b c d"]
-    order = np.concatenate([idx for idx, _ in pooled_batches(model, tok, texts, dataclasses.replace(S, batch_size=2))])
+    order = np.concatenate([idx for idx, _ in pooled_batches(model, tok, texts, S.replace(batch_size=2))])
     assert order.tolist() == [1, 3, 2, 5, 4, 0]
 
 
 def test_layer_files_hold_every_row_with_label_id_split_and_attrs(tiny, tmp_path):
     model, tok = tiny
     rows = sentence_rows(10)
-    split = stratified_split([r["label"] for r in rows], Split(), seed=1)
-    s = dataclasses.replace(S, dtype="float16")
+    split = stratified_split([r["label"] for r in rows], S.split, seed=1)
+    s = S.replace(dtype="float16")
     m = write_activations(model, tok, rows, split, s, tmp_path, model_name="tiny")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"layer_{i:02d}.h5" for i in range(4)]
-    assert (m["rows"], m["layers"], m["hidden_size"], m["rows_val"]) == (20, 4, 32, 4)
+    assert (m["rows"], m["layers"], m["hidden_size"], m["rows_validation"]) == (20, 4, 32, 4)
     with h5py.File(tmp_path / "layer_02.h5") as f:
         assert f["activations"].shape == (20, 32) and f["activations"].dtype == np.float16
         assert f["activations"].chunks == (4, 32) and f["activations"].maxshape == (None, 32)
@@ -93,7 +93,7 @@ def test_layer_files_hold_every_row_with_label_id_split_and_attrs(tiny, tmp_path
 def test_layer_files_from_another_model_or_pooling_are_refused(tiny, tmp_path):
     model, tok = tiny
     rows = sentence_rows(4)
-    split = stratified_split([r["label"] for r in rows], Split(train=0.5, val=0.25, test=0.25), seed=1)
+    split = stratified_split([r["label"] for r in rows], ProbeSplit(train=0.5, validation=0.25, test=0.25), seed=1)
     write_activations(model, tok, rows, split, S, tmp_path, model_name="tiny")
     with pytest.raises(InputError, match=r"layer_00.h5: captured from model 'tiny' with pooling 'mean', "
                                          r"expected model 'tiny' with pooling 'last'"):
@@ -106,18 +106,18 @@ def test_layer_files_from_another_model_or_pooling_are_refused(tiny, tmp_path):
 
 def test_stratified_split_keeps_the_fractions_within_each_class():
     labels = ["positive"] * 40 + ["negative"] * 20
-    split = stratified_split(labels, Split(train=0.7, val=0.15, test=0.15), seed=5)
+    split = stratified_split(labels, ProbeSplit(train=0.7, validation=0.15, test=0.15), seed=5)
     for label, n in (("positive", 40), ("negative", 20)):
         part = split[np.array(labels) == label]
-        assert [(part == s).sum() for s in ("train", "val", "test")] == [n - 2 * round(n * 0.15), round(n * 0.15), round(n * 0.15)]
-    assert (split == stratified_split(labels, Split(), seed=5)).all()
-    assert not (split == stratified_split(labels, Split(), seed=6)).all()
+        assert [(part == s).sum() for s in ("train", "validation", "test")] == [n - 2 * round(n * 0.15), round(n * 0.15), round(n * 0.15)]
+    assert (split == stratified_split(labels, S.split, seed=5)).all()
+    assert not (split == stratified_split(labels, S.split, seed=6)).all()
 
 
 def test_a_class_too_small_to_split_is_named_with_its_count():
     with pytest.raises(InputError, match=r"gen.jsonl: class 'negative' has 2 rows \(class counts: negative 2, "
                                          r"positive 30\).*at least 4 rows per class"):
-        stratified_split(["positive"] * 30 + ["negative"] * 2, Split(), seed=0, source="gen.jsonl")
+        stratified_split(["positive"] * 30 + ["negative"] * 2, S.split, seed=0, source="gen.jsonl")
 
 
 def test_sentence_rows_are_validated_with_file_and_line(tmp_path):

@@ -6,10 +6,11 @@ from affectlab.probes.__main__ import main as cli
 from affectlab.probes.capture import write_activations
 from affectlab.probes.dataset import read_activations, stratified_split
 from affectlab.probes.predict import Predictor
-from affectlab.probes.settings import CaptureSettings, Split, TrainSettings
+from affectlab.probes.settings import ProbeCaptureSettings, ProbeSplit, ProbeTrainSettings
 from affectlab.probes.study import run_study, save_probes
 from affectlab.tiny_models import tiny_causal_lm
 from probe_fixtures import sentence_rows
+from repo_params import settings
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +21,10 @@ def trained(tmp_path_factory):
     model.save_pretrained(root / "base")
     tok.save_pretrained(root / "base")
     rows = sentence_rows(12)
-    split = stratified_split([r["label"] for r in rows], Split(train=0.5, val=0.25, test=0.25), seed=0)
-    write_activations(model, tok, rows, split, CaptureSettings(batch_size=8, dtype="float32"), root / "acts", "tiny")
+    split = stratified_split([r["label"] for r in rows], ProbeSplit(train=0.5, validation=0.25, test=0.25), seed=0)
+    write_activations(model, tok, rows, split, settings(ProbeCaptureSettings, batch_size=8, dtype="float32"), root / "acts", "tiny")
     acts = read_activations(root / "acts", model="tiny", pooling="mean")
-    study = run_study(acts, {r["id"]: r["text"] for r in rows}, TrainSettings(lr=0.05, epochs=20, patience=5))
+    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5))
     save_probes(study, acts.attrs, root / "probes")
     return root, Predictor.load(root / "probes", root / "base")
 

@@ -1,4 +1,3 @@
-import dataclasses
 import json
 
 import numpy as np
@@ -6,12 +5,13 @@ import pytest
 from safetensors.numpy import load_file
 
 from affectlab.probes.report import write_auc_csv
-from affectlab.probes.settings import TrainSettings
+from affectlab.probes.settings import ProbeTrainSettings
 from affectlab.probes.study import run_study, save_probes, summary_metrics
 from affectlab.probes.training import auc_by_probe, fit_probes, standardizer
 from probe_fixtures import separable_activations
+from repo_params import settings
 
-S = TrainSettings(lr=0.05, epochs=30, patience=5, batch_size=16)
+S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16)
 WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
 
 
@@ -35,23 +35,23 @@ def test_probes_read_separable_layers_and_the_shuffled_control_does_not():
 
 def test_training_all_layers_together_equals_training_each_layer_alone():
     acts = separable_activations(n=110, layers=3)
-    tr, va = acts.rows("train"), acts.rows("val")
+    tr, va = acts.rows("train"), acts.rows("validation")
     mean, std = standardizer(acts.x[:, tr])
     x = (acts.x - mean[:, None]) / std[:, None]
     y = acts.y[None]
-    together = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], dataclasses.replace(S, patience=100))
+    together = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], S.replace(patience=100))
     for layer in range(3):
         alone = fit_probes(x[layer:layer + 1, tr], y[:, tr], x[layer:layer + 1, va], y[:, va],
-                           dataclasses.replace(S, patience=100))
+                           S.replace(patience=100))
         np.testing.assert_allclose(together.weight[0, layer], alone.weight[0, 0], atol=1e-5)
         assert together.best_epoch[0, layer] == alone.best_epoch[0, 0]
 
 
 def test_early_stopping_ends_training_when_no_probe_improves():
     acts = separable_activations(n=110, layers=2)
-    tr, va = acts.rows("train"), acts.rows("val")
+    tr, va = acts.rows("train"), acts.rows("validation")
     y = acts.y[None]
-    fitted = fit_probes(acts.x[:, tr], y[:, tr], acts.x[:, va], y[:, va], dataclasses.replace(S, epochs=500, patience=2))
+    fitted = fit_probes(acts.x[:, tr], y[:, tr], acts.x[:, va], y[:, va], S.replace(epochs=500, patience=2))
     assert fitted.epochs_run < 500
     assert (fitted.epochs_run - fitted.best_epoch.max()) <= 2
 

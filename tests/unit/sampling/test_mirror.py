@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from affectlab.sampling import SampleSettings, open_dataset, sample_sft
+from affectlab.sampling import AuditSampleSettings, open_dataset, sample_sft
+from repo_params import settings as repo_settings
 
 MIRROR = Path(__file__).resolve().parents[3] / "data/embedded/sft_mirror"
 
@@ -36,7 +37,7 @@ def test_mirror_has_unequal_sorted_sources_over_several_shards_and_row_groups():
 
 
 def test_mirror_contains_the_awkward_rows_the_audit_must_handle():
-    sample, m = sample_sft(SampleSettings(source=str(MIRROR), n=20_000, turns="all"))
+    sample, m = sample_sft(repo_settings(AuditSampleSettings, source=str(MIRROR), n=20_000, turns="all"))
     assert m["skipped_no_assistant_turn"] > 0 and m["records_unclosed_think"] > 0
     assert (~sample["has_think"]).sum() > 0 and (sample["turn"] > 0).sum() > 0
     assert (sample["think"].str.split().str.len() > 512).sum() > 0

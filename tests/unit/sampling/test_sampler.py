@@ -6,7 +6,8 @@ import pytest
 from shards import conversation, make_rows, write_shards
 
 from affectlab.errors import InputError
-from affectlab.sampling import COLUMNS, SampleSettings, open_dataset, sample_sft
+from affectlab.sampling import COLUMNS, AuditSampleSettings, open_dataset, sample_sft
+from repo_params import settings as repo_settings
 
 SIZES = {"alpha": 120, "beta": 45, "gamma": 30, "delta": 5}  # sorted: alpha, beta, delta, gamma
 
@@ -18,7 +19,7 @@ def folder(tmp_path):
 
 
 def settings(folder, **kw):
-    return SampleSettings(source=str(folder), **kw)
+    return repo_settings(AuditSampleSettings, source=str(folder), **{"min_per_source": 0, **kw})
 
 
 def test_index_counts_rows_per_source_and_reads_the_source_column_only_where_statistics_span_sources(folder):
@@ -172,7 +173,7 @@ def test_an_fsspec_url_goes_through_the_same_code_as_a_local_folder(folder):
     fs.mkdir("/mirror")
     write_shards("/mirror", make_rows(SIZES), files=2, row_group_size=20, fs=fs)
     try:
-        remote, mr = sample_sft(SampleSettings(source="memory://mirror", n=40, seed=3))
+        remote, mr = sample_sft(settings("memory://mirror", n=40, seed=3))
         local, ml = sample_sft(settings(folder, n=40, seed=3))
     finally:
         fs.rm("/mirror", recursive=True)

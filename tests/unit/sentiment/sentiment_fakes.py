@@ -1,19 +1,18 @@
-import dataclasses
 import re
 
-from affectlab.generation import Decoding
-from affectlab.sentiment.settings import Filters, Ollama, SentimentSettings
+from affectlab.sentiment.settings import SentimentSettings
+from repo_params import settings
 
 TOPICS = ["the garden", "a train", "my exam", "a letter"]
 
 
 def make_settings(**overrides) -> SentimentSettings:
-    base = SentimentSettings(
-        per_class=10, seed=3, backend="transformers", topics_file="unused", prompt="Say how {topic} fills you with {emotion}.",
-        sub_emotions={"positive": ("joy", "pride"), "negative": ("anger", "fear")}, batch_size=8,
-        max_generations=400, decoding=Decoding(max_new_tokens=20),
-        filters=Filters(min_words=3, max_words=12, near_duplicate="normalized"), ollama=Ollama())
-    return dataclasses.replace(base, **overrides)
+    return settings(SentimentSettings, {
+        "per_class": 10, "seed": 3, "backend": "transformers", "topics_file": "unused",
+        "prompt": "Say how {topic} fills you with {emotion}.",
+        "sub_emotions": {"positive": ["joy", "pride"], "negative": ["anger", "fear"]}, "batch_size": 8,
+        "max_generations": 400, "decoding.max_new_tokens": 20, "filters.min_words": 3, "filters.max_words": 12,
+        "filters.near_duplicate": "normalized", **overrides})
 
 
 class FakeBackend:

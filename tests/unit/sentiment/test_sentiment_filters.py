@@ -1,12 +1,11 @@
-import dataclasses
-
 import numpy as np
 import pytest
 
 from affectlab.sentiment.filters import DuplicateIndex, MiniLM, clean_reply, distinct_n, normalize, shape_reason
-from affectlab.sentiment.settings import Filters
+from affectlab.sentiment.settings import SentimentSettings
+from repo_params import settings
 
-F = Filters(min_words=3, max_words=8, near_duplicate="normalized")
+F = settings(SentimentSettings, {"filters.min_words": 3, "filters.max_words": 8, "filters.near_duplicate": "normalized"}).filters
 
 
 def test_clean_reply_keeps_the_first_line_without_quotes_or_list_markers():
@@ -34,7 +33,7 @@ def test_exact_and_normalized_duplicates_are_told_apart():
 def test_minilm_near_duplicates_use_the_cosine_threshold():
     vectors = {"a": [1.0, 0.0], "b": [0.95, np.sqrt(1 - 0.95 ** 2)], "c": [0.0, 1.0]}
     embed = lambda texts: np.array([vectors[t] for t in texts], dtype=np.float32)  # noqa: E731
-    index = DuplicateIndex(dataclasses.replace(F, near_duplicate="minilm", near_duplicate_threshold=0.9), embed)
+    index = DuplicateIndex(F.replace(near_duplicate="minilm", near_duplicate_threshold=0.9), embed)
     ka, kb, kc = index.prepare(["a", "b", "c"])
     index.add(ka)
     assert index.reason(kb) == "near_duplicate" and index.reason(kc) is None

@@ -59,7 +59,7 @@ def test_ollama_backend_generates_the_data_set_through_the_chat_api(server, tmp_
     assert {r["model"] for r in rows} == {"ollama:llama3.2:3b"}
     path, body = FakeOllama.requests[0]
     assert path == "/api/chat" and body["stream"] is False and body["model"] == "llama3.2:3b"
-    assert body["options"]["num_predict"] == 20 and body["options"]["temperature"] == 0.9
+    assert body["options"]["num_predict"] == 20 and body["options"]["temperature"] == settings.decoding.temperature == 0.8
     assert body["messages"][0]["content"].startswith("Say how ")
     assert len(FakeOllama.requests) == m["generated"]
     assert len({b["options"]["seed"] for _, b in FakeOllama.requests}) == m["generated"]  # one seed per request

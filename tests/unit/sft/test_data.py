@@ -10,9 +10,10 @@ import pytest
 
 from affectlab.errors import InputError
 from affectlab.sft.encoding import IGNORE, build_vocab, encode, label_ids, prepare
-from affectlab.sft.settings import DatasetSource, DataSettings
-from affectlab.sft.sources import GO_EMOTIONS, Example, parse_chat_history, read_source
+from affectlab.sft.settings import SftDataSettings
+from affectlab.sft.sources import GO_EMOTIONS, SOURCES, Example, parse_chat_history, read_source
 from affectlab.tiny_models import tiny_tokenizer
+from repo_params import settings as repo_settings
 
 REPO = Path(__file__).resolve().parents[3]
 SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}
@@ -86,9 +87,9 @@ def sources(tmp_path):
     return tmp_path
 
 
-def settings(root: Path, **kw) -> DataSettings:
-    return DataSettings(ed_v2=DatasetSource(str(root / "ed")), esconv=DatasetSource(str(root / "es")),
-                        go_emotions=DatasetSource(str(root / "go"), config="simplified"), **kw)
+def settings(root: Path, **kw) -> SftDataSettings:
+    return repo_settings(SftDataSettings, {"ed_v2.path": str(root / "ed"), "esconv.path": str(root / "es"),
+                                           "go_emotions.path": str(root / "go")}, **kw)
 
 
 def test_prepare_builds_rows_per_source_with_masked_prompts_and_counted_skips(sources, tok):
@@ -225,9 +226,7 @@ def test_label_ids_count_unseen_per_head():
 
 
 def test_committed_mirrors_load_with_the_hub_code_path_and_have_hundreds_of_varied_rows(tok):
-    p = DataSettings(ed_v2=DatasetSource(str(REPO / "data/embedded/ed_v2")),
-                     esconv=DatasetSource(str(REPO / "data/embedded/esconv")),
-                     go_emotions=DatasetSource(str(REPO / "data/embedded/go_emotions"), config="simplified"))
+    p = repo_settings(SftDataSettings, {f"{s}.path": str(REPO / f"data/embedded/{s}") for s in SOURCES})
     tables, vocab, m = prepare(p, tok)
     for source in ("ed_v2", "esconv", "go_emotions"):
         assert m[f"rows.train.{source}"] >= 300 and m[f"rows.validation.{source}"] >= 60

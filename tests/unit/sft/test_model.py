@@ -10,12 +10,16 @@ from affectlab.sft.mixture import MixtureSampler, mixture_weights
 from affectlab.sft.model import MultiTaskSFT, add_lora, masked_ce, quantization_kwargs, save_heads
 from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
 from affectlab.tiny_models import tiny_causal_lm
+from repo_params import settings
+
+LORA = settings(LoraSettings)
 
 
-def tiny_sft(loss=LossSettings(), seed=0):
+def tiny_sft(loss=None, seed=0):
     lm, tok = tiny_causal_lm(hidden=64, seed=seed)
     torch.manual_seed(seed)
-    return MultiTaskSFT(add_lora(lm, LoraSettings(), quantized=False), {"emotion": 28, "strategy": 5}, loss), tok
+    return MultiTaskSFT(add_lora(lm, LORA, quantized=False), {"emotion": 28, "strategy": 5},
+                        loss or settings(LossSettings)), tok
 
 
 def batch(prompt_length=(3, 5), width=8, emotion=(2, IGNORE), strategy=(IGNORE, 1), targets=True):
@@ -85,7 +89,7 @@ def test_lm_weight_zero_skips_the_vocab_projection():
 
 def test_all_zero_weights_are_a_config_error():
     with pytest.raises(ConfigError, match="loss: all weights are 0"):
-        LossSettings(lm=0, emotion=0, strategy=0)
+        settings(LossSettings, lm=0, emotion=0, strategy=0)
 
 
 def test_heads_start_at_the_uniform_prediction_and_get_their_own_learning_rate():
@@ -108,12 +112,12 @@ def test_qlora_path_loads_nf4_prepares_for_kbit_training_and_wraps_lora_on_cpu(t
     lm, tok = tiny_causal_lm(hidden=64)
     lm.save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
-    quant = QuantSettings(load_in_4bit=True, compute_dtype="float32")
+    quant = settings(QuantSettings, load_in_4bit=True, compute_dtype="float32")
     q_lm, _ = load_base(tmp_path, **quantization_kwargs(quant, training=False))
     import bitsandbytes as bnb
     assert isinstance(q_lm.model.layers[0].self_attn.q_proj, bnb.nn.Linear4bit)
     assert q_lm.model.layers[0].self_attn.q_proj.weight.quant_type == "nf4"
-    peft_lm = add_lora(q_lm, LoraSettings(), quantized=True, gradient_checkpointing=False)
+    peft_lm = add_lora(q_lm, LORA, quantized=True, gradient_checkpointing=False)
     trainable = [n for n, p in peft_lm.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
     assert peft_lm.get_base_model().model.norm.weight.dtype == torch.float32  # prepare_model_for_kbit_training
@@ -125,8 +129,8 @@ def test_qlora_path_loads_nf4_prepares_for_kbit_training_and_wraps_lora_on_cpu(t
 def test_forcing_4bit_training_without_cuda_is_a_clear_config_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ConfigError, match=r"quant.load_in_4bit: true needs a CUDA GPU"):
-        quantization_kwargs(QuantSettings(load_in_4bit=True), training=True)
-    assert quantization_kwargs(QuantSettings(load_in_4bit="auto"), training=True) == {}  # auto = CUDA only
+        quantization_kwargs(settings(QuantSettings, load_in_4bit=True), training=True)
+    assert quantization_kwargs(settings(QuantSettings, load_in_4bit="auto"), training=True) == {}  # auto = CUDA only
 
 
 def test_mixture_weights_are_proportional_to_n_to_the_alpha():

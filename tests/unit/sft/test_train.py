@@ -1,5 +1,4 @@
 """The training loop on a tiny random model: it learns, evaluates, checkpoints and resumes exactly."""
-import dataclasses
 from collections import Counter
 
 import pandas as pd
@@ -8,10 +7,11 @@ import torch
 
 from affectlab.sft.encoding import IGNORE, encode
 from affectlab.sft.model import MultiTaskSFT, add_lora
-from affectlab.sft.settings import LoraSettings, LossSettings, TrainSettings
+from affectlab.sft.settings import LoraSettings, LossSettings, SftTrainSettings
 from affectlab.sft.sources import Example
 from affectlab.sft.train import evaluate, fit
 from affectlab.tiny_models import tiny_causal_lm
+from repo_params import settings as repo_settings
 
 REPLIES = ["it sounds like you are going through a lot right now .",
            "you are not alone , and it is okay to ask for support .",
@@ -38,18 +38,19 @@ def table(tok, n=24):
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
-def make_model(loss=LossSettings(), lora_seed=0):
+def make_model(loss=None, lora_seed=0):
     lm, tok = tiny_causal_lm(hidden=64, seed=0)  # the same frozen base model every time, as models/base
     torch.manual_seed(lora_seed)
     lora = LoraSettings(r=8, alpha=16, dropout=0.1, target_modules=ALL_LINEAR)
     return MultiTaskSFT(add_lora(lm, lora, quantized=False),
-                        {"emotion": 28, "strategy": 2}, loss), tok
+                        {"emotion": 28, "strategy": 2}, loss or repo_settings(LossSettings)), tok
 
 
 def settings(tmp_path, **kw):
-    base = dict(seed=0, max_steps=4, batch_size=4, grad_accum=2, lr=5e-3, warmup_steps=1, schedule="cosine",
-                eval_every=2, eval_max_examples=12, checkpoint_every=2, checkpoint_dir=str(tmp_path / "ckpt"))
-    return TrainSettings(**{**base, **kw})
+    base = dict(seed=0, max_steps=4, batch_size=4, grad_accum=2, lr=5e-3, head_lr=2e-3, warmup_steps=1,
+                schedule="cosine", eval_every=2, eval_max_examples=12, checkpoint_every=2,
+                checkpoint_dir=str(tmp_path / "ckpt"))
+    return repo_settings(SftTrainSettings, **{**base, **kw})
 
 
 def test_a_few_steps_on_a_tiny_model_lower_every_loss_term(tmp_path):
@@ -76,7 +77,7 @@ def test_resume_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
     ts = settings(tmp_path)
     model, tok = make_model()
     t = table(tok)
-    full = fit(model, t, t, dataclasses.replace(ts, checkpoint_dir=str(tmp_path / "other")), alpha=0.5,
+    full = fit(model, t, t, ts.replace(checkpoint_dir=str(tmp_path / "other")), alpha=0.5,
                pad_id=tok.pad_token_id, fingerprint="run")
 
     def kill_after_2(step, record):
@@ -106,7 +107,7 @@ def test_a_checkpoint_of_another_configuration_is_ignored(tmp_path):
     model, tok = make_model()
     t = table(tok)
     with pytest.raises(Killed):
-        fit(model, t, t, dataclasses.replace(ts, max_steps=3), alpha=0.5, pad_id=tok.pad_token_id,
+        fit(model, t, t, ts.replace(max_steps=3), alpha=0.5, pad_id=tok.pad_token_id,
             fingerprint="old", on_step=lambda s, r: (_ for _ in ()).throw(Killed) if s == 2 else None)
     fresh, _ = make_model()
     result = fit(fresh, t, t, ts, alpha=0.5, pad_id=tok.pad_token_id, fingerprint="new")

@@ -1,0 +1,95 @@
+"""What each stage of dvc.yaml must declare, computed from its script: the affectlab modules it imports
+(transitively) and the params sections it loads. tests/unit/test_dvc_stages.py compares both ways;
+`python tests/stage_graph.py STAGE` prints the deps and params a new stage should declare."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+# the package __init__ only sets a threading policy (OMP_WAIT_POLICY), which cannot change an output
+EXEMPT = {"src/affectlab/__init__.py"}
+
+
+def stages() -> dict[str, dict]:
+    return yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+
+def script_of(stage: dict) -> Path:
+    return REPO / stage["cmd"].split()[1]
+
+
+def _module_file(name: str) -> Path | None:
+    base = REPO / "src" / name.replace(".", "/")
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path, seen: set[Path]) -> set[Path]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("affectlab"):
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if a.name.startswith("affectlab")]
+        for name in names:
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):  # a submodule import runs its packages' __init__ too
+                found = _module_file(".".join(parts[:i]))
+                if found and found not in seen:
+                    seen.add(found)
+                    _imports(found, seen)
+    return seen
+
+
+def imported_modules(script: Path) -> set[str]:
+    """Repo-relative paths of the affectlab modules `script` imports, directly or not."""
+    return {p.relative_to(REPO).as_posix() for p in _imports(script, set())} - EXEMPT
+
+
+def code_deps(deps: list[str]) -> set[str]:
+    """The library .py files that dvc.yaml deps cover (a folder covers every module below it)."""
+    out = set()
+    for dep in (str(d).rstrip("/") for d in deps):
+        path = REPO / dep
+        if dep.startswith("src/affectlab") and path.is_dir():
+            out |= {p.relative_to(REPO).as_posix() for p in path.rglob("*.py")}
+        elif dep.startswith("src/affectlab"):
+            out.add(dep)
+    return out - EXEMPT
+
+
+def loaded_sections(script: Path) -> set[str]:
+    """Sections of the `load_params(SettingsClass)` calls in `script` (classes resolved by importing it)."""
+    spec = importlib.util.spec_from_file_location(f"stage_{script.stem}", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # stage scripts only run main() under __main__
+    names = {node.args[0].id for node in ast.walk(ast.parse(script.read_text()))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_params"
+             and node.args and isinstance(node.args[0], ast.Name)}
+    return {getattr(module, name).SECTION for name in names}
+
+
+def suggested_deps(script: Path) -> list[str]:
+    """Imported modules, a folder where the stage imports every module in it."""
+    used = imported_modules(script)
+    out = set(used)
+    for package in {str(Path(u).parent) for u in used} - {"src/affectlab"}:
+        members = {p.relative_to(REPO).as_posix() for p in (REPO / package).rglob("*.py")}
+        if members <= used:
+            out = (out - members) | {package}
+    return sorted(out)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO / "src"))
+    for name in sys.argv[1:] or sorted(stages()):
+        script = script_of(stages()[name])
+        print(yaml.safe_dump({name: {"deps": [str(script.relative_to(REPO)), *suggested_deps(script)],
+                                     "params": sorted(loaded_sections(script))}}, sort_keys=False))
