@@ -1,6 +1,6 @@
 """The three evaluation prompt sets as plain rows {prompt_id, prompt, meta}.
 
-EQ-Bench is read with `datasets.load_dataset(source, split=...)`, so the committed mirror (a local folder
+EQ-Bench is read with `hub_data.load_hub_dataset(source, split=...)`, so the committed mirror (a local folder
 with `validation.csv` in the hub columns) and the hub id `pbevan11/EQ-Bench` take the same code path. The
 qualitative and red-team sets are committed JSONL written for this project.
 """
@@ -10,18 +10,15 @@ from pathlib import Path
 
 from affectlab.errors import InputError
 from affectlab.evaluation.eqbench import parse_reference
+from affectlab.hub_data import load_hub_dataset
 from affectlab.io import read_jsonl
 
 
 def load_eqbench(source: str, split: str, revision: str | None = None, limit: int | None = None) -> list[dict]:
-    import datasets
-
-    local = Path(source).exists()
     try:
-        ds = datasets.load_dataset(source, split=split, revision=None if local else revision)
-    except Exception as e:  # datasets raises many types for a missing dataset / split / offline hub
-        raise InputError(f"EQ-Bench source {source!r} split {split!r}: cannot load ({type(e).__name__}: "
-                         f"{str(e).splitlines()[0] if str(e) else ''})") from None
+        ds = load_hub_dataset(source, split=split, revision=revision)
+    except InputError as e:
+        raise InputError(f"EQ-Bench source: {e}") from None
     for column in ("prompt", "reference_answer_fullscale"):
         if column not in ds.column_names:
             raise InputError(f"EQ-Bench source {source!r}: missing column {column!r} (has {', '.join(ds.column_names)})")

@@ -1,7 +1,7 @@
 """Read ED-v2, ESConv and GoEmotions in their hub formats into canonical examples.
 
 One code path for both profiles: a source is a hub id or a local folder in the hub layout, opened with
-`datasets.load_dataset`. A canonical example is the chat that goes into the model (`prompt` messages and
+`hub_data.load_hub_dataset`. A canonical example is the chat that goes into the model (`prompt` messages and
 an optional assistant `target`) plus labels kept OUTSIDE the chat: no label or metadata field (emotion,
 situation, behavior, strategy, problem_type, ...) is ever written into a message.
 """
@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any, Iterator, Optional
 
 from affectlab.errors import InputError
+from affectlab.hub_data import load_hub_dataset
 from affectlab.sft.settings import DatasetSource
 
 SPLITS = ("train", "validation", "test")
@@ -55,13 +56,10 @@ class Example:
 
 def load_split_rows(src: DatasetSource, name: str) -> dict[str, Any]:
     """{split: datasets.Dataset} for train/validation/test of one source."""
-    import datasets
-
     try:
-        ds = datasets.load_dataset(src.path, name=src.config, revision=src.revision)
-    except Exception as e:  # datasets raises many types (FileNotFoundError, DatasetNotFoundError, ValueError)
-        raise InputError(f"sft.data.{name}: cannot load {src.path!r} (config {src.config!r}): "
-                         f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+        ds = load_hub_dataset(src.path, src.config, revision=src.revision)
+    except InputError as e:
+        raise InputError(f"sft.data.{name}: {e}") from None
     missing = [s for s in SPLITS if s not in ds]
     if missing:
         raise InputError(f"{src.path}: no {', '.join(missing)} split (has {', '.join(ds)}); expected "

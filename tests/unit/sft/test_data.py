@@ -10,8 +10,8 @@ import pytest
 
 from affectlab.errors import InputError
 from affectlab.sft.encoding import IGNORE, build_vocab, encode, label_ids, prepare
-from affectlab.sft.settings import SftDataSettings
-from affectlab.sft.sources import GO_EMOTIONS, SOURCES, Example, parse_chat_history, read_source
+from affectlab.sft.settings import DatasetSource, SftDataSettings
+from affectlab.sft.sources import GO_EMOTIONS, SOURCES, Example, load_split_rows, parse_chat_history, read_source
 from affectlab.tiny_models import tiny_tokenizer
 from repo_params import settings as repo_settings
 
@@ -236,3 +236,33 @@ def test_committed_mirrors_load_with_the_hub_code_path_and_have_hundreds_of_vari
     assert len(targets) >= 30 and len(prompts) >= 300
     assert len(vocab["strategy"]) == 8 and len(vocab["emotion_seen_in_train"]) == 28
     assert m["drops.ed_v2.empty_target"] == 1 and m["drops.esconv.no_supporter_turn"] == 1
+
+
+def go_texts(folder: Path) -> dict[str, list[str]]:
+    return {split: rows["text"] for split, rows in load_split_rows(DatasetSource(path=str(folder), config="simplified", revision=None),
+                                                                  "go_emotions").items()}
+
+
+def test_two_goemotions_folders_with_the_same_layout_each_read_their_own_rows(tmp_path):
+    # same folder name, README and file names, as in two checkouts: datasets keys its cache on exactly these
+    mine, theirs = tmp_path / "mine" / "go_emotions", tmp_path / "theirs" / "go_emotions"
+    write_go(mine, {"train": [("mine one", [1])], "validation": [("mine two", [2])], "test": [("mine three", [3])]})
+    write_go(theirs, {"train": [(f"theirs {i}", [i % 28]) for i in range(7)], "validation": [("theirs v", [0])],
+                      "test": [("theirs t", [0]), ("theirs u", [1])]})
+    assert go_texts(theirs)["train"] == [f"theirs {i}" for i in range(7)]
+    assert go_texts(mine) == {"train": ["mine one"], "validation": ["mine two"], "test": ["mine three"]}
+    assert go_texts(theirs)["test"] == ["theirs t", "theirs u"]
+
+
+def test_a_goemotions_file_rewritten_in_place_is_read_anew(tmp_path):
+    folder = tmp_path / "go_emotions"
+    write_go(folder, {s: [("old a", [1]), ("old b", [2]), ("old c", [3])] for s in SPLIT_FILES})
+    assert go_texts(folder)["train"] == ["old a", "old b", "old c"]
+    write_go(folder, {s: [(f"new {i}", [i]) for i in range(5)] for s in SPLIT_FILES})
+    assert go_texts(folder)["train"] == [f"new {i}" for i in range(5)]
+
+
+def test_a_source_that_cannot_be_loaded_is_one_line_naming_key_path_and_config(tmp_path):
+    with pytest.raises(InputError, match=r"^sft\.data\.go_emotions: cannot load '.*nowhere' \(config 'simplified'\): "
+                                         r"\w+: [^\n]+$"):
+        load_split_rows(DatasetSource(path=str(tmp_path / "nowhere"), config="simplified", revision=None), "go_emotions")
