@@ -6,7 +6,8 @@ Writes data/activations/layer_XX.h5 (00 = embeddings, then one per block), metri
 Params probes.capture.*, model.source
 """
 from affectlab.config import load_params, stage_main
-from affectlab.io import atomic_dir, write_json_atomic
+from affectlab.io import atomic_dir
+from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings, load_base
 from affectlab.probes.capture import write_activations
 from affectlab.probes.dataset import read_sentences, stratified_split
@@ -24,7 +25,7 @@ def main() -> None:
     with atomic_dir(OUT) as tmp:
         metrics = write_activations(model, tokenizer, rows, split, p, tmp,
                                     model_name=load_params(ModelSettings).source)
-    write_json_atomic(metrics, METRICS)
+    write_metrics(metrics, METRICS, "capture_activations")
 
 
 if __name__ == "__main__":

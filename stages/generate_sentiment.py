@@ -7,7 +7,8 @@ Writes data/sentiment/generated.jsonl, metrics/sentiment_data.json
 Params sentiment.*, model.source
 """
 from affectlab.config import load_params, stage_main
-from affectlab.io import write_json_atomic, write_jsonl_atomic
+from affectlab.io import write_jsonl_atomic
+from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings, load_base
 from affectlab.sentiment import (OllamaBackend, SentimentSettings, TransformersBackend, checkpoint_path,
                                  generate_sentences, read_topics)
@@ -28,7 +29,7 @@ def main() -> None:
     checkpoint = checkpoint_path(p, topics, backend.name)
     rows, metrics = generate_sentences(p, topics, backend, checkpoint)
     write_jsonl_atomic(rows, OUT)
-    write_json_atomic(metrics, METRICS)
+    write_metrics(metrics, METRICS, "generate_sentiment")
     checkpoint.unlink()  # the outs now hold everything; a forced re-run regenerates the same rows
 
 

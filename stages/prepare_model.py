@@ -5,7 +5,8 @@ Writes models/base/ (config, fp32 safetensors, tokenizer, chat template), metric
 Params model.*
 """
 from affectlab.config import load_params, stage_main
-from affectlab.io import atomic_dir, write_json_atomic
+from affectlab.io import atomic_dir
+from affectlab.metrics import write_metrics
 from affectlab.errors import ModelError
 from affectlab.models import BASE_DIR, ModelSettings, load_causal_lm, model_summary, save_plain
 from affectlab.progress import timed
@@ -23,8 +24,8 @@ def main() -> None:
         with atomic_dir(BASE_DIR) as tmp:
             save_plain(model, tokenizer, tmp)
         stats["n"] = 1
-    write_json_atomic({"source": p.source, "revision": p.revision, **model_summary(model),
-                       "seconds": round(stats["seconds"], 1)}, "metrics/model.json")
+    write_metrics({"source": p.source, "revision": p.revision, **model_summary(model), "seconds": stats["seconds"]},
+                  "metrics/model.json", "prepare_model")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ Params sft_audit.report
 from affectlab.config import load_params, stage_main
 from affectlab.emotion.charts import write_charts
 from affectlab.emotion.report import AuditReportSettings, build_report, flat_metrics, markdown
-from affectlab.io import atomic_dir, read_parquet, write_json_atomic, write_text_atomic
+from affectlab.io import atomic_dir, read_parquet, write_text_atomic
+from affectlab.metrics import write_metrics
 
 EMOTIONS_FILE = "data/sft_audit/emotions.parquet"
 
@@ -23,7 +24,7 @@ def main() -> None:
         report.long[["part", "source", "dominant"]].to_csv(tmp / "dominant.csv", index=False)
         write_charts(report, tmp)
     write_text_atomic(markdown(report), "reports/sft_emotions.md")
-    write_json_atomic(flat_metrics(report), "metrics/sft_emotions.json")
+    write_metrics(flat_metrics(report), "metrics/sft_emotions.json", "report_emotions")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from affectlab.evaluation.report import (emotion_profile, eqbench_table, length_
                                          refusal_table, summary_metrics)
 from affectlab.evaluation.settings import EvalReportSettings
 from affectlab.evaluation.validation import read_exports
-from affectlab.io import write_csv_atomic, write_json_atomic, write_text_atomic
+from affectlab.io import write_csv_atomic, write_text_atomic
+from affectlab.metrics import write_metrics
 
 EXPORTS = Path("data/eval")
 PLOTS = Path("plots/eval")
@@ -29,7 +30,7 @@ def main() -> None:
     profile = emotion_profile(exports, scorer.score, ["qualitative", "redteam"], p.bootstrap, p.seed)
     metrics = summary_metrics(lengths, refusals, eqbench, profile)
 
-    write_json_atomic(metrics, "metrics/eval.json")
+    write_metrics(metrics, "metrics/eval.json", "report_eval")
     for name, table in (("lengths", lengths), ("refusals", refusals), ("eqbench", eqbench), ("emotion_profile", profile)):
         write_csv_atomic(table, PLOTS / f"{name}.csv")
     charts.lengths_chart(lengths, PLOTS / "lengths.png")

@@ -6,7 +6,8 @@ Writes data/sft_audit/sample.parquet (id, source, row, turn, think, response, ha
 Params sft_audit.sample
 """
 from affectlab.config import load_params, stage_main
-from affectlab.io import write_json_atomic, write_parquet_atomic
+from affectlab.io import write_parquet_atomic
+from affectlab.metrics import write_metrics
 from affectlab.progress import timed
 from affectlab.sampling import AuditSampleSettings, sample_sft
 
@@ -18,7 +19,7 @@ def main() -> None:
         sample, metrics = sample_sft(p)
         stats["n"] = metrics["n_rows"]
     write_parquet_atomic(sample, "data/sft_audit/sample.parquet")
-    write_json_atomic(metrics, "metrics/sft_sample.json")
+    write_metrics({**metrics, "seconds": stats["seconds"]}, "metrics/sft_sample.json", "sample_sft")
 
 
 if __name__ == "__main__":

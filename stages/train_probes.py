@@ -7,7 +7,8 @@ Writes models/probes/ (probes.safetensors + probes.json), metrics/probes.json,
 Params probes.train.*, probes.capture.pooling and model.source (checked against the HDF5 attrs)
 """
 from affectlab.config import load_params, stage_main
-from affectlab.io import atomic_dir, write_json_atomic
+from affectlab.io import atomic_dir
+from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings
 from affectlab.probes.dataset import read_activations, read_sentences
 from affectlab.probes.report import write_auc_csv, write_auc_png
@@ -26,7 +27,7 @@ def main() -> None:
     study = run_study(acts, texts, p)
     with atomic_dir("models/probes") as tmp:
         save_probes(study, acts.attrs, tmp)
-    write_json_atomic(summary_metrics(study), "metrics/probes.json")
+    write_metrics(summary_metrics(study), "metrics/probes.json", "train_probes")
     write_auc_csv(study, "plots/probes_by_layer.csv")
     write_auc_png(study, "plots/probes_by_layer.png", f"Sentiment probes by layer ({model}, {acts.attrs['pooling']} pooling)")
 

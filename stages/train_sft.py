@@ -7,7 +7,7 @@ Writes models/sft/adapter/ (PEFT adapter), models/sft/heads.safetensors, models/
 Params loss.*, sft.mixture.*, sft.lora.*, sft.train.*, quant.*, model.* (recorded in the manifest)
 """
 from affectlab.config import load_params, stage_main
-from affectlab.io import write_json_atomic
+from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings
 from affectlab.sft.run import RunSettings, train_and_save
 from affectlab.sft.settings import LoraSettings, LossSettings, SftMixtureSettings, QuantSettings, SftTrainSettings
@@ -21,7 +21,7 @@ def main() -> None:
                            quant=load_params(QuantSettings))
     metrics = train_and_save(settings)
     if metrics is not None:  # the main process of `accelerate launch` writes
-        write_json_atomic(metrics, "metrics/sft_train.json")
+        write_metrics(metrics, "metrics/sft_train.json", "train_sft")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """What each stage of dvc.yaml must declare, computed from its script: the affectlab modules it imports
-(transitively) and the params sections it loads. tests/unit/test_dvc_stages.py compares both ways;
-`python tests/stage_graph.py STAGE` prints the deps and params a new stage should declare."""
+(transitively) and the params sections it loads. tests/unit/test_dvc_stages.py compares both ways.
+
+    python tests/stage_graph.py [STAGE ...]   # print the code deps and params each stage should declare
+    python tests/stage_graph.py --write       # rewrite them in dvc.yaml (data deps, outs, plots kept)
+"""
 from __future__ import annotations
 
 import ast
@@ -87,8 +90,24 @@ def suggested_deps(script: Path) -> list[str]:
     return sorted(out)
 
 
+def write_dvc_yaml() -> None:
+    class Dumper(yaml.SafeDumper):  # indented lists, as DVC writes them
+        def increase_indent(self, flow=False, indentless=False):
+            return super().increase_indent(flow, False)
+
+    doc = yaml.safe_load((REPO / "dvc.yaml").read_text())
+    for stage in doc["stages"].values():
+        script = script_of(stage)
+        data = [d for d in stage["deps"] if not str(d).startswith(("src/", "stages/"))]
+        stage["deps"] = [str(script.relative_to(REPO)), *suggested_deps(script), *data]
+        stage["params"] = sorted(loaded_sections(script))
+    (REPO / "dvc.yaml").write_text(yaml.dump(doc, Dumper=Dumper, sort_keys=False, width=120))
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO / "src"))
+    if sys.argv[1:] == ["--write"]:
+        sys.exit(write_dvc_yaml())
     for name in sys.argv[1:] or sorted(stages()):
         script = script_of(stages()[name])
         print(yaml.safe_dump({name: {"deps": [str(script.relative_to(REPO)), *suggested_deps(script)],

@@ -75,15 +75,15 @@ def build_report(scores: pd.DataFrame, p: AuditReportSettings, where: str = "emo
 
 
 def flat_metrics(r: EmotionReport) -> dict[str, Any]:
+    """Overall tables only; per-source means (sources x parts x emotions) are plot data with their CIs
+    (plots/sft_audit/source_means.csv) and in the report, where a long table belongs."""
     m: dict[str, Any] = dict(r.counts)
     for row in r.think_vs_response.itertuples():
         m.update({f"mean.think.{row.emotion}": row.think, f"mean.response.{row.emotion}": row.response,
                   f"mean.all.{row.emotion}": row.all, f"diff.{row.emotion}": row.diff})
     for row in r.dominant.itertuples():
         m[f"dominant.{row.part}.{row.emotion}"] = row.share
-    for row in r.source_means.itertuples():
-        m[f"source.{row.source}.{row.part}.{row.emotion}"] = row.mean
-    return {k: round(float(v), 4) if isinstance(v, float) else v for k, v in m.items()}
+    return m
 
 
 def markdown(r: EmotionReport) -> str:

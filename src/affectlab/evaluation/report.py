@@ -6,10 +6,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from affectlab.stats import bootstrap_ci
 from affectlab.emotion.scorers import EMOTIONS
 from affectlab.evaluation.eqbench import score_answers
 from affectlab.evaluation.refusal import classify_response
+from affectlab.metrics import flatten, rounded
+from affectlab.stats import bootstrap_ci
 
 Exports = dict[str, dict[str, list[dict]]]  # model -> set -> rows (paired across models by prompt_id)
 
@@ -54,21 +55,17 @@ def emotion_profile(exports: Exports, score: Callable[[list[str]], pd.DataFrame]
 
 def summary_metrics(lengths: pd.DataFrame, refusals: pd.DataFrame, eqbench: pd.DataFrame,
                     profile: pd.DataFrame) -> dict[str, float]:
-    """Flat keys for `dvc metrics diff`: <what>_<model>[_<detail>]."""
+    """Flat keys `<set>.<model>.<measure>` for `dvc metrics diff`, one tidy table per set."""
+    words = (lengths.groupby(["set", "model"])["words"].agg(responses="size", words_mean="mean").reset_index())
     m: dict[str, float] = {}
-    for (model, name), g in lengths.groupby(["model", "set"]):
-        m[f"{name}_responses_{model}"] = len(g)
-        m[f"{name}_words_mean_{model}"] = round(g["words"].mean(), 2)
-    for model, g in refusals.groupby("model"):
-        for label in ("refusal", "deflection", "complied"):
-            m[f"redteam_{label}_rate_{model}"] = round((g["label"] == label).mean(), 4)
-    for rec in eqbench.to_dict("records"):
-        m[f"eqbench_score_{rec['model']}"] = round(rec["score"], 2)
-        m[f"eqbench_parsed_{rec['model']}"] = rec["parsed"]
-        m[f"eqbench_unparsable_{rec['model']}"] = rec["unparsable"]
-    for rec in profile.to_dict("records"):
-        m[f"emotion_{rec['emotion']}_{rec['model']}"] = round(rec["mean"], 4)
-    return m
+    for name, g in words.groupby("set"):
+        m.update(flatten(g.drop(columns="set"), name, rows=["model"]))
+    rates = (pd.crosstab(refusals["model"], refusals["label"], normalize="index")
+             .reindex(columns=["refusal", "deflection", "complied"], fill_value=0.0).add_suffix("_rate").reset_index())
+    m.update(flatten(rates, "redteam", rows=["model"]))
+    m.update(flatten(eqbench[["model", "score", "parsed", "unparsable"]], "eqbench", rows=["model"]))
+    m.update(flatten(profile.pivot(index="model", columns="emotion", values="mean").reset_index(), "emotion", rows=["model"]))
+    return rounded(m)
 
 
 def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.DataFrame,
@@ -76,9 +73,10 @@ def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.Dat
     models = list(exports)
     lines = ["# Base vs SFT evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
              "|---|" + "---|" * len(models)]
-    stems = sorted({k.rsplit("_", 1)[0] for k in metrics if k.rsplit("_", 1)[1] in models})
-    for stem in stems:
-        lines.append(f"| {stem} | " + " | ".join(_fmt(metrics.get(f"{stem}_{m}")) for m in models) + " |")
+    rows = sorted({(k.split(".")[0], k.split(".")[2]) for k in metrics if k.split(".")[1] in models})
+    for table, column in rows:
+        lines.append(f"| {table}.{column} | "
+                     + " | ".join(_fmt(metrics.get(f"{table}.{m}.{column}")) for m in models) + " |")
     lines += ["", "## Emotion profile of responses (mean, 95% bootstrap CI)", "",
               "| emotion | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
     for emotion, g in profile.groupby("emotion", sort=False):

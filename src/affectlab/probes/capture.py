@@ -106,5 +106,5 @@ def write_activations(model, tokenizer, rows: Sequence[dict], split: np.ndarray,
     return {"rows": len(rows), "layers": num_layers, "hidden_size": hidden, "pooling": s.pooling,
             "dtype": s.dtype, "truncated_rows": int((lengths > s.max_length).sum()),
             "tokens": int(np.minimum(lengths, s.max_length).sum()),
-            **{f"rows_{name}": int((split == name).sum()) for name in ("train", "validation", "test")},
-            "seconds": round(stats["seconds"], 2), "rows_per_s": round(len(rows) / stats["seconds"], 1)}
+            **{f"rows.{name}": int((split == name).sum()) for name in ("train", "validation", "test")},
+            "seconds": stats["seconds"], "rows_per_s": len(rows) / stats["seconds"]}

@@ -93,14 +93,14 @@ def save_probes(study: ProbeStudy, attrs: Mapping[str, Any], out_dir: str | Path
 def summary_metrics(study: ProbeStudy) -> dict[str, Any]:
     """Flat metrics for `dvc metrics diff`: the best layer on test, controls and baselines."""
     best = study.layers[study.best_layer]
-    m: dict[str, Any] = {"best_layer": study.best_layer, "layers": len(study.layers),
-                         "best_val_auc": best["probe_val_auc"]}
-    m.update({f"best_test_{k}": best[f"probe_{k}"] for k in ("auc_roc", "auc_pr", "f1", "accuracy")})
-    m["max_test_auc_roc"] = max(l["probe_auc_roc"] for l in study.layers)
-    m["layer0_test_auc_roc"] = study.layers[0]["probe_auc_roc"]
-    m["shuffled_max_test_auc_roc"] = max(l["shuffled_auc_roc"] for l in study.layers)
-    m["shuffled_mean_test_auc_roc"] = float(np.mean([l["shuffled_auc_roc"] for l in study.layers]))
+    m: dict[str, Any] = {"best.layer": study.best_layer, "layers": len(study.layers),
+                         "best.validation.auc_roc": best["probe_val_auc"]}
+    m.update({f"best.test.{k}": best[f"probe_{k}"] for k in ("auc_roc", "auc_pr", "f1", "accuracy")})
+    m["probe.test.auc_roc_max"] = max(l["probe_auc_roc"] for l in study.layers)
+    m["layer0.test.auc_roc"] = study.layers[0]["probe_auc_roc"]
+    m["shuffled.test.auc_roc_max"] = max(l["shuffled_auc_roc"] for l in study.layers)
+    m["shuffled.test.auc_roc_mean"] = float(np.mean([l["shuffled_auc_roc"] for l in study.layers]))
     for name, scores in study.baselines.items():
-        m.update({f"{name}_test_{k}": v for k, v in scores.items()})
+        m.update({f"{name}.test.{k}": v for k, v in scores.items()})
     m.update(epochs_run=study.epochs_run, seconds=study.seconds)
-    return {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}
+    return m

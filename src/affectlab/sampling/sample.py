@@ -1,7 +1,6 @@
 """The SFT audit sample: index the dataset, allocate n over its sources, draw, split think/answer."""
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pandas as pd
@@ -17,7 +16,6 @@ COLUMNS = ["id", "source", "row", "turn", "think", "response", "has_think", "unc
 def sample_sft(p: AuditSampleSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(sample with COLUMNS, flat metrics). Reads footers, the source column of row groups whose statistics
     span sources, and the id/messages columns of the row groups that hold drawn rows: nothing else."""
-    start = time.perf_counter()
     ds = open_dataset(p.source)
     index_bytes = ds.counter.bytes
     rows = ds.rows_per_source
@@ -44,7 +42,6 @@ def sample_sft(p: AuditSampleSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
         "short_sources": len([s for s in rows if result.drawn.get(s, 0) < alloc.target[s]]),
         "records_with_think": int(sample["has_think"].sum()),
         "records_unclosed_think": int(sample["unclosed_think"].sum()),
-        "seconds": round(time.perf_counter() - start, 2),
     }
     for s in rows:
         metrics.update({f"sources.{s}.rows": rows[s], f"sources.{s}.target": alloc.target[s],

@@ -115,12 +115,12 @@ class Collector:
              if self.vader_checked else 0.0,
              "distinct_1": round(distinct_n(texts, 1), 4), "distinct_2": round(distinct_n(texts, 2), 4),
              "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 2) if texts else 0.0}
-        m.update({f"rejected_{reason}": self.rejected[reason] for reason in REASONS})
+        m.update({f"rejected.{reason}": self.rejected[reason] for reason in REASONS})
         for label in SENTIMENT_LABELS:
-            m[f"accepted_{label}"] = len(self.accepted[label])
+            m[f"accepted.{label}"] = len(self.accepted[label])
             scores = [r["vader"] for r in self.accepted[label]]
-            m[f"vader_mean_{label}"] = round(float(np.mean(scores)), 4) if scores else 0.0
-            m[f"sub_emotions_{label}"] = len({r["sub_emotion"] for r in self.accepted[label]})
+            m[f"vader_mean.{label}"] = round(float(np.mean(scores)), 4) if scores else 0.0
+            m[f"sub_emotions.{label}"] = len({r["sub_emotion"] for r in self.accepted[label]})
         m["topics_used"] = len({r["topic"] for r in rows})
         return m
 
@@ -222,8 +222,8 @@ def generate_sentences(p: SentimentSettings, topics: list[str], backend: Backend
             stats["n"] += len(raw_rows)
             r += 1
     metrics = collector.metrics()
-    metrics.update(rounds=r, resumed_rounds=len(done_rounds), seconds=round(stats["seconds"], 1),
-                   generations_per_s=round(stats["n"] / stats["seconds"], 2) if stats["seconds"] else 0.0)
+    metrics.update(rounds=r, resumed_rounds=len(done_rounds), seconds=stats["seconds"],
+                   generations_per_s=stats["n"] / stats["seconds"] if stats["seconds"] else 0.0)
     return collector.rows(), metrics
 
 

@@ -96,6 +96,18 @@ def prepare(settings: SftDataSettings, tokenizer) -> tuple[dict[str, pd.DataFram
     return tables, vocab, _metrics(tables, vocab, counts)
 
 
+def label_distribution(tables: dict[str, pd.DataFrame], vocab: dict[str, list[str]]) -> pd.DataFrame:
+    """split, head, label, count: the long distribution behind the `labelled.*` metrics (a plot, not metrics)."""
+    rows = []
+    for split, t in tables.items():
+        for head in ("emotion", "strategy"):
+            col = t[f"{head}_label"]
+            counts = col[col != IGNORE].value_counts()
+            rows += [{"split": split, "head": head, "label": vocab[head][idx], "count": int(n)}
+                     for idx, n in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=["split", "head", "label", "count"])
+
+
 def _metrics(tables: dict[str, pd.DataFrame], vocab: dict[str, list[str]], counts: Counter) -> dict[str, Any]:
     m: dict[str, Any] = {}
     for split, t in tables.items():
@@ -105,8 +117,6 @@ def _metrics(tables: dict[str, pd.DataFrame], vocab: dict[str, list[str]], count
         for head in ("emotion", "strategy"):
             col = t[f"{head}_label"]
             m[f"labelled.{split}.{head}"] = int((col != IGNORE).sum())
-            for idx, n in sorted(col[col != IGNORE].value_counts().items()):
-                m[f"label_dist.{split}.{head}.{vocab[head][idx]}"] = int(n)
         m[f"tokens.{split}.mean"] = round(float(t["input_ids"].map(len).mean()), 1) if len(t) else 0.0
         m[f"tokens.{split}.max"] = int(t["input_ids"].map(len).max()) if len(t) else 0
     m["vocab.emotion"] = len(vocab["emotion"])

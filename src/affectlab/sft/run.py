@@ -86,14 +86,20 @@ def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
 
 def train_metrics(result: FitResult, model: MultiTaskSFT) -> dict[str, Any]:
     last = result.history[-1]
-    m: dict[str, Any] = {f"eval.{k}": round(v, 4) for k, v in result.final_eval.items()}
-    m.update({k: round(v, 4) for k, v in last.items() if k.startswith("train.loss.")})
-    m.update({f"mixture.{k}": round(v, 4) for k, v in result.mixture.items()})
+    # <table>.<split>.<column>: "emotion.accuracy" of the final validation pass -> emotion.validation.accuracy
+    m: dict[str, Any] = {_with_split(k, "validation"): v for k, v in result.final_eval.items()}
+    m.update({_with_split(k.removeprefix("train."), "train"): v for k, v in last.items() if k.startswith("train.loss.")})
+    m.update({f"mixture.{k}": v for k, v in result.mixture.items()})
     m.update({"steps": int(last["step"]), "resumed_from": result.resumed_from, "heads": sorted(model.heads),
-              "loss_terms": sorted(model.weights), "seconds": round(result.seconds, 1),
-              "tokens_per_s": round(result.tokens / result.seconds, 1) if result.seconds else 0.0,
+              "loss_terms": sorted(model.weights), "seconds": result.seconds,
+              "tokens_per_s": result.tokens / result.seconds if result.seconds else 0.0,
               "trainable_parameters": sum(p.numel() for p in model.trainable_parameters())})
     return m
+
+
+def _with_split(key: str, split: str) -> str:
+    table, column = key.split(".", 1)
+    return f"{table}.{split}.{column}"
 
 
 def run_manifest(settings: RunSettings, model: MultiTaskSFT, result: FitResult, vocab: dict, key: str) -> dict:

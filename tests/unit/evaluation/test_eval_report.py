@@ -42,14 +42,14 @@ def test_summary_metrics_count_lengths_refusals_and_eqbench():
     lengths, refusals, eqb = length_table(EXPORTS), refusal_table(EXPORTS), eqbench_table(EXPORTS)
     profile = emotion_profile(EXPORTS, fake_scores, ["qualitative", "redteam"], n_boot=200, seed=0)
     m = summary_metrics(lengths, refusals, eqb, profile)
-    assert m["qualitative_words_mean_base"] == 2.5 and m["qualitative_words_mean_sft"] == 4.0
-    assert m["redteam_refusal_rate_base"] == 0.5 and m["redteam_complied_rate_base"] == 0.5
-    assert m["redteam_refusal_rate_sft"] == 0.5 and m["redteam_deflection_rate_sft"] == 0.5
-    assert m["eqbench_score_base"] == 100.0 and m["eqbench_unparsable_base"] == 1
-    assert m["eqbench_score_sft"] == pytest.approx(6.27, abs=0.01) and m["eqbench_unparsable_sft"] == 0
+    assert m["qualitative.base.words_mean"] == 2.5 and m["qualitative.sft.words_mean"] == 4.0
+    assert m["redteam.base.refusal_rate"] == 0.5 and m["redteam.base.complied_rate"] == 0.5
+    assert m["redteam.sft.refusal_rate"] == 0.5 and m["redteam.sft.deflection_rate"] == 0.5
+    assert m["eqbench.base.score"] == 100.0 and m["eqbench.base.unparsable"] == 1
+    assert m["eqbench.sft.score"] == pytest.approx(6.27, abs=0.01) and m["eqbench.sft.unparsable"] == 0
     # base texts: "ok"(1), 4 words(0), "Sure, here is how."(1/4), refusal(0) -> mean joy 0.3125
-    assert m["emotion_joy_base"] == pytest.approx(0.3125) and m["emotion_joy_sft"] == 0
-    assert m["emotion_sadness_sft"] == 1 and m["emotion_fear_base"] == 0
+    assert m["emotion.base.joy"] == pytest.approx(0.3125) and m["emotion.sft.joy"] == 0
+    assert m["emotion.sft.sadness"] == 1 and m["emotion.base.fear"] == 0
 
 
 def test_emotion_profile_cis_bracket_the_mean_and_skip_empty_responses():
@@ -63,7 +63,7 @@ def test_markdown_has_metrics_table_and_side_by_side_examples():
     profile = emotion_profile(EXPORTS, fake_scores, ["qualitative"], n_boot=50, seed=0)
     m = summary_metrics(length_table(EXPORTS), refusal_table(EXPORTS), eqbench_table(EXPORTS), profile)
     md = markdown_report(EXPORTS, m, profile)
-    assert "| eqbench_score | 100 | 6.27 |" in md
+    assert "| eqbench.score | 100 | 6.268 |" in md
     assert "**qualitative-1**: qualitative prompt 1" in md
     assert "- *sft*: you are not alone here" in md
 

@@ -77,7 +77,7 @@ def test_layer_files_hold_every_row_with_label_id_split_and_attrs(tiny, tmp_path
     s = S.replace(dtype="float16")
     m = write_activations(model, tok, rows, split, s, tmp_path, model_name="tiny")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"layer_{i:02d}.h5" for i in range(4)]
-    assert (m["rows"], m["layers"], m["hidden_size"], m["rows_validation"]) == (20, 4, 32, 4)
+    assert (m["rows"], m["layers"], m["hidden_size"], m["rows.validation"]) == (20, 4, 32, 4)
     with h5py.File(tmp_path / "layer_02.h5") as f:
         assert f["activations"].shape == (20, 32) and f["activations"].dtype == np.float16
         assert f["activations"].chunks == (4, 32) and f["activations"].maxshape == (None, 32)

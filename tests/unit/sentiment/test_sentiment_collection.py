@@ -30,11 +30,11 @@ def _without_timing(metrics):
 def test_quota_is_met_per_label_and_every_rejection_is_counted(tmp_path):
     fake_backend = FakeBackend()
     rows, m = generate_sentences(make_settings(), TOPICS, fake_backend, tmp_path / "ck.jsonl")
-    assert m["accepted_positive"] == m["accepted_negative"] == 10 and len(rows) == 20
+    assert m["accepted.positive"] == m["accepted.negative"] == 10 and len(rows) == 20
     assert m["generated"] == m["accepted"] + m["rejected"] + m["surplus"]
-    assert m["rejected"] == sum(m[k] for k in m if k.startswith("rejected_"))
-    assert m["rejected_empty"] > 0 and m["rejected_too_long"] > 0
-    assert m["rejected_vader_disagrees"] > 0 and m["rejected_exact_duplicate"] > 0
+    assert m["rejected"] == sum(m[k] for k in m if k.startswith("rejected."))
+    assert m["rejected.empty"] > 0 and m["rejected.too_long"] > 0
+    assert m["rejected.vader_disagrees"] > 0 and m["rejected.exact_duplicate"] > 0
     assert 0 < m["vader_agreement"] < 1 and 0 < m["distinct_2"] <= 1
     assert [r["label"] for r in rows] == ["positive"] * 10 + ["negative"] * 10
     assert all(r["vader"] >= 0.05 for r in rows[:10]) and all(r["vader"] <= -0.05 for r in rows[10:])

@@ -55,7 +55,7 @@ def test_ollama_backend_generates_the_data_set_through_the_chat_api(server, tmp_
     settings = make_settings(backend="ollama")
     backend = OllamaBackend(server, "llama3.2:3b", settings.decoding, timeout=5)
     rows, m = generate_sentences(settings, TOPICS, backend, tmp_path / "ck.jsonl")
-    assert m["accepted_positive"] == m["accepted_negative"] == 10
+    assert m["accepted.positive"] == m["accepted.negative"] == 10
     assert {r["model"] for r in rows} == {"ollama:llama3.2:3b"}
     path, body = FakeOllama.requests[0]
     assert path == "/api/chat" and body["stream"] is False and body["model"] == "llama3.2:3b"
