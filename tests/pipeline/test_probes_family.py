@@ -21,10 +21,10 @@ def family_b(dvc_template, tmp_path_factory):
 def test_the_three_stages_run_and_write_balanced_filtered_sentences(family_b):
     assert family_b.ran == STAGES
     rows = [json.loads(l) for l in family_b.path("data/sentiment/generated.jsonl").read_text().splitlines()]
-    assert [r["label"] for r in rows].count("positive") == [r["label"] for r in rows].count("negative") == 8
+    assert [r["label"] for r in rows].count("positive") == [r["label"] for r in rows].count("negative") == 16
     assert all(r["model"] == "packaged:smollm2" and r["text"] for r in rows)
     m = family_b.read_json("metrics/sentiment_data.json")
-    assert m["accepted"] == 16 and m["generated"] == m["accepted"] + m["rejected"] + m["surplus"]
+    assert m["accepted"] == 32 and m["generated"] == m["accepted"] + m["rejected"] + m["surplus"]
     assert 0 < m["vader_agreement"] <= 1 and m["distinct_1"] > 0
     assert not list(family_b.path(".cache/sentiment").glob("*.jsonl"))  # checkpoint removed on success
 
@@ -33,24 +33,26 @@ def test_every_layer_is_captured_with_split_and_attrs(family_b):
     files = sorted(family_b.path("data/activations").glob("layer_*.h5"))
     assert [f.name for f in files] == [f"layer_{i:02d}.h5" for i in range(31)]
     with h5py.File(files[17]) as f:
-        assert f["activations"].shape == (16, 576) and str(f["activations"].dtype) == "float16"
+        assert f["activations"].shape == (32, 576) and str(f["activations"].dtype) == "float16"
         assert (f.attrs["layer"], f.attrs["pooling"], f.attrs["model"]) == (17, "mean", "packaged:smollm2")
-        assert sorted(set(f["split"].asstr()[:])) == ["test", "train", "val"]
-    assert family_b.read_json("metrics/activations.json")["rows_test"] == 2
+        assert sorted(set(f["split"].asstr()[:])) == ["test", "train", "validation"]
+    assert family_b.read_json("metrics/activations.json")["rows.test"] == 4
 
 
 def test_probes_metrics_plot_and_predict(family_b):
     m = family_b.read_json("metrics/probes.json")
-    assert m["layers"] == 31 and 0 <= m["best_layer"] <= 30
-    assert 0 <= m["best_test_auc_roc"] <= 1 and 0 <= m["shuffled_max_test_auc_roc"] <= 1
-    assert {"vader_test_auc_roc", "bow_test_auc_roc", "best_test_f1", "best_test_auc_pr"} <= set(m)
+    assert m["layers"] == 31 and 0 <= m["best.layer"] <= 30
+    # the probe reads sentiment; the same probe on shuffled labels does not
+    assert m["best.test.auc_roc"] >= 0.9 and m["shuffled.test.auc_roc_mean"] < 0.75
+    assert {"vader.test.auc_roc", "bow.test.auc_roc", "best.test.f1", "best.test.auc_pr"} <= set(m)
+    assert "seconds" not in m and family_b.read_json("logs/train_probes.json")["seconds"] > 0
     with open(family_b.path("plots/probes_by_layer.csv")) as f:
         table = list(csv.DictReader(f))
     assert [int(r["layer"]) for r in table] == list(range(31))
     assert family_b.path("plots/probes_by_layer.png").read_bytes()[:4] == b"\x89PNG"
     out = family_b.run("python", "-m", "affectlab.probes", "predict", "I love this sunny day!", "This is awful.",
                        "--ensemble", "3").stdout.splitlines()
-    assert len(out) == 2 and all(l.split("\t")[0] in ("positive", "negative") for l in out)
+    assert [line.split("\t")[0] for line in out] == ["positive", "negative"]
     bad = family_b.run("python", "-m", "affectlab.probes", "predict", " ", check=False)
     assert bad.returncode == 2 and "empty text" in bad.stderr
 

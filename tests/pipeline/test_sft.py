@@ -33,9 +33,11 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     assert {"messages", "prompt_length", "input_ids", "labels", "emotion_label", "strategy_label", "source"} <= set(train)
 
     m = sft_repo.read_json("metrics/sft_train.json")
-    assert m["steps"] == 4 and m["resumed_from"] == 0 and m["heads"] == ["emotion", "strategy"]
-    for key in ("eval.loss.lm", "eval.loss.emotion", "eval.loss.strategy", "eval.emotion.accuracy",
-                "eval.strategy.macro_f1"):
+    assert m["steps"] == 4 and m["heads"] == ["emotion", "strategy"]
+    assert not {"seconds", "tokens_per_s", "resumed_from"} & set(m)  # run figures live in the untracked log
+    assert sft_repo.read_json("logs/train_sft.json")["resumed_from"] == 0
+    for key in ("loss.validation.lm", "loss.validation.emotion", "loss.validation.strategy",
+                "emotion.validation.accuracy", "strategy.validation.macro_f1", "loss.train.lm"):
         assert isinstance(m[key], float) and m[key] >= 0, key
     assert sum(m[f"mixture.{s}"] for s in ("ed_v2", "esconv", "go_emotions")) == pytest.approx(1, abs=1e-3)
     with safe_open(sft_repo.path("models/sft/heads.safetensors"), "pt") as f:
@@ -44,7 +46,7 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
         assert len(json.loads(f.metadata()["labels.strategy"])) == 8
     manifest = sft_repo.read_json("models/sft/manifest.json")
     assert manifest["model_source"] == "packaged:smollm2" and manifest["device"] == "cpu"
-    assert manifest["load_in_4bit"] is False and manifest["git_commit"]
+    assert manifest["load_in_4bit"] is False and "git_commit" not in manifest  # outs depend on deps + params
     assert not sft_repo.path("checkpoints/sft").exists()  # cleared after a finished run
     assert (sft_repo.path("plots/sft_train/losses.png")).stat().st_size > 5000
     assert sft_repo.path("plots/sft_train/plots/metrics/train/loss/total.tsv").read_text().count("\n") == 5
@@ -84,16 +86,16 @@ def test_export_eval_pairs_base_and_sft_responses_on_every_set(sft_repo):
 def test_report_eval_writes_metrics_plots_and_a_side_by_side_report(sft_repo):
     m = sft_repo.read_json("metrics/eval.json")
     for model in ("base", "sft"):
-        assert sum(m[f"redteam_{label}_rate_{model}"] for label in ("refusal", "deflection", "complied")) == pytest.approx(1)
-        assert m[f"eqbench_parsed_{model}"] + m[f"eqbench_unparsable_{model}"] == 3
-        assert m[f"qualitative_responses_{model}"] == 12 and m[f"qualitative_words_mean_{model}"] > 0
-        profile = [m[f"emotion_{e}_{model}"] for e in ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")]
+        assert sum(m[f"redteam.{model}.{label}_rate"] for label in ("refusal", "deflection", "complied")) == pytest.approx(1)
+        assert m[f"eqbench.{model}.parsed"] + m[f"eqbench.{model}.unparsable"] == 3
+        assert m[f"qualitative.{model}.responses"] == 12 and m[f"qualitative.{model}.words_mean"] > 0
+        profile = [m[f"emotion.{model}.{e}"] for e in ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")]
         assert sum(profile) == pytest.approx(1, abs=1e-3)  # mean of distributions that each sum to 1
     for name in ("lengths", "refusals", "eqbench", "emotion_profile"):
         assert sft_repo.path(f"plots/eval/{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert sft_repo.path(f"plots/eval/{name}.csv").stat().st_size > 0
     report = sft_repo.path("reports/eval.md").read_text()
-    assert "## Side by side (qualitative)" in report and "- *sft*:" in report and "| eqbench_score |" in report
+    assert "## Side by side (qualitative)" in report and "- *sft*:" in report and "| eqbench.score |" in report
 
 
 def test_report_params_rerun_only_the_report(sft_repo):
@@ -120,11 +122,12 @@ def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_a
     assert ran == ["train_sft", "export_eval", "report_eval"]
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
-    assert not any(".emotion" in k for k in m) and "eval.loss.strategy" in m
+    assert not any("emotion" in k for k in m if k not in ("heads", "loss_terms")) and "loss.validation.strategy" in m
     rows = list(csv.DictReader(io.StringIO(sft_repo.run("dvc", "exp", "show", "--csv").stdout)))
-    ablations = {(r["loss.strategy"], r["loss.emotion"], r["eval.loss.strategy"] != "", r["eval.loss.emotion"] != "")
+    ablations = {(r["loss.strategy"], r["loss.emotion"], r["loss.validation.strategy"] != "",
+                  r["loss.validation.emotion"] != "")
                  for r in rows if r["typ"] != "baseline"}
     # each ablation's row shows its weights and lacks the metrics of the head it removed
     assert ablations == {("0", "0.5", False, True), ("0.5", "0", True, False)}, ablations
     # ... and carries its own evaluation metrics (issue 5: a loss change shows in metrics/eval.json)
-    assert all(r["redteam_complied_rate_sft"] != "" for r in rows if r["typ"] != "baseline")
+    assert all(r["redteam.sft.complied_rate"] != "" for r in rows if r["typ"] != "baseline")
