@@ -22,7 +22,7 @@ def main() -> None:
             raise ModelError(f"model source {p.source!r} has no chat template; the SFT and "
                              "generation stages need an instruct model")
         with atomic_dir(BASE_DIR) as tmp:
-            save_plain(model, tokenizer, tmp)
+            save_plain(model, tokenizer, tmp, trust_remote_code=p.trust_remote_code)
         stats["n"] = 1
     write_metrics({"source": p.source, "revision": p.revision, **model_summary(model), "seconds": stats["seconds"]},
                   "metrics/model.json", "prepare_model")

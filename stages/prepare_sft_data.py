@@ -6,12 +6,10 @@ Writes data/sft/{train,validation,test}.parquet (messages, prompt_length, input_
        plots/sft_data/label_dist.csv (label counts per split and head)
 Params sft.data.*
 """
-from transformers import AutoTokenizer
-
 from affectlab.config import load_params, stage_main
 from affectlab.io import write_csv_atomic, write_json_atomic, write_parquet_atomic
 from affectlab.metrics import write_metrics
-from affectlab.models import BASE_DIR
+from affectlab.models import load_base_tokenizer
 from affectlab.progress import timed
 from affectlab.sft.encoding import label_distribution, prepare
 from affectlab.sft.settings import SftDataSettings
@@ -22,7 +20,7 @@ OUT = "data/sft"
 @stage_main
 def main() -> None:
     p = load_params(SftDataSettings)
-    tokenizer = AutoTokenizer.from_pretrained(BASE_DIR)
+    tokenizer = load_base_tokenizer()
     with timed("prepare_sft_data", unit="rows") as stats:
         tables, vocab, metrics = prepare(p, tokenizer)
         stats["n"] = sum(len(t) for t in tables.values())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import logging
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Optional
@@ -20,6 +21,9 @@ from affectlab.errors import ModelError, first_line
 log = logging.getLogger(__name__)
 
 BASE_DIR = Path("models/base")
+# Written by prepare_model beside the weights: how the folder must be loaded. Every stage loads models/base
+# through load_base, so model.trust_remote_code is honoured everywhere without each stage declaring it.
+LOAD_OPTIONS = "affectlab_load.json"
 
 
 class ModelSettings(Settings):
@@ -99,9 +103,10 @@ def load_causal_lm(source: str, revision: str | None = None, *, dtype: str = "fl
     return model, tokenizer
 
 
-def save_plain(model, tokenizer, out_dir: str | Path) -> None:
-    """Save as config + safetensors + tokenizer + chat template. A GGUF-loaded model carries a GGUF
-    quantizer that makes `save_pretrained` refuse; its weights are already dequantized, so drop it."""
+def save_plain(model, tokenizer, out_dir: str | Path, *, trust_remote_code: bool) -> None:
+    """Save as config + safetensors + tokenizer + chat template (+ the load options). A GGUF-loaded model
+    carries a GGUF quantizer that makes `save_pretrained` refuse; its weights are already dequantized, so
+    drop it."""
     quant = getattr(model.config, "quantization_config", None)
     if getattr(quant, "quant_method", None) == "gguf":  # a str enum
         model.hf_quantizer = None
@@ -109,6 +114,23 @@ def save_plain(model, tokenizer, out_dir: str | Path) -> None:
         model.is_quantized = False
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    (Path(out_dir) / LOAD_OPTIONS).write_text(json.dumps({"trust_remote_code": trust_remote_code}) + "\n")
+
+
+def load_options(model_dir: str | Path) -> dict[str, Any]:
+    """`from_pretrained` options prepare_model recorded for this folder (none for a plain HF folder)."""
+    path = Path(model_dir) / LOAD_OPTIONS
+    return json.loads(path.read_text()) if path.is_file() else {"trust_remote_code": False}
+
+
+def load_base_tokenizer(model_dir: str | Path = BASE_DIR):
+    """The prepared base model's tokenizer alone (data preparation needs no weights)."""
+    from transformers import AutoTokenizer
+
+    model_dir = Path(model_dir)
+    if not (model_dir / "tokenizer_config.json").is_file():
+        raise ModelError(f"{model_dir}/: no prepared tokenizer here; run `dvc repro prepare_model`")
+    return AutoTokenizer.from_pretrained(model_dir, **load_options(model_dir))
 
 
 def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
@@ -120,7 +142,7 @@ def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
     if not list(model_dir.glob("*.safetensors")):
         raise ModelError(f"{model_dir}/: no *.safetensors weights; {fix}")
     try:
-        return load_causal_lm(str(model_dir), **kwargs)
+        return load_causal_lm(str(model_dir), **load_options(model_dir), **kwargs)
     except ModelError as e:
         raise ModelError(f"{model_dir}/: corrupt prepared model ({e}); {fix} --force") from None
     except Exception as e:  # safetensors/json raise their own types on a truncated or garbled file

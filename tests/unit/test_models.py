@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from affectlab.errors import ModelError
-from affectlab.models import load_base, load_causal_lm, model_summary, resolve_source, save_plain
+from affectlab.models import load_base_tokenizer, load_base, load_causal_lm, model_summary, resolve_source, save_plain
 from affectlab.tiny_models import tiny_causal_lm
 
 
@@ -43,8 +43,25 @@ def test_offline_hub_id_fails_with_one_line_not_a_traceback():
 @pytest.fixture
 def saved_tiny(tmp_path):
     model, tok = tiny_causal_lm()
-    save_plain(model, tok, tmp_path / "base")
+    save_plain(model, tok, tmp_path / "base", trust_remote_code=False)
     return model, tmp_path / "base"
+
+
+def test_every_load_of_the_prepared_folder_passes_the_recorded_trust_remote_code(saved_tiny, monkeypatch):
+    import json
+
+    import transformers
+    _, folder = saved_tiny
+    assert json.loads((folder / "affectlab_load.json").read_text()) == {"trust_remote_code": False}
+    (folder / "affectlab_load.json").write_text('{"trust_remote_code": true}')
+    seen = []
+    for cls in (transformers.AutoTokenizer, transformers.AutoModelForCausalLM):
+        original = cls.from_pretrained.__func__
+        monkeypatch.setattr(cls, "from_pretrained",
+                            classmethod(lambda c, *a, _o=original, **kw: seen.append(kw["trust_remote_code"]) or _o(c, *a, **kw)))
+    load_base(folder)
+    load_base_tokenizer(folder)
+    assert seen == [True, True, True]  # tokenizer + model of load_base, then the tokenizer alone
 
 
 def test_saved_folder_reloads_with_identical_logits(saved_tiny):

@@ -133,8 +133,10 @@ class HfScorer(Scorer):
 
         resolved = resolve_source(settings.model, settings.revision)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(resolved.path, **resolved.kwargs())
-            model = AutoModelForSequenceClassification.from_pretrained(resolved.path, **resolved.kwargs())
+            # the classifier is a stock architecture: no param asks for its remote code, so none runs
+            kwargs = {**resolved.kwargs(), "trust_remote_code": False}
+            self.tokenizer = AutoTokenizer.from_pretrained(resolved.path, **kwargs)
+            model = AutoModelForSequenceClassification.from_pretrained(resolved.path, **kwargs)
         except (OSError, ValueError) as e:
             raise ModelError(f"emotion.model {settings.model!r}: cannot load: {first_line(e)}"
                              " (offline? the hub model needs network or a warm HF cache)") from None

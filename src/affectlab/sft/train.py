@@ -97,8 +97,20 @@ class TermTotals:
 
 
 @torch.no_grad()
-def evaluate(model: MultiTaskSFT, table: pd.DataFrame, batch_size: int, pad_id: int, device) -> dict[str, float]:
-    """Token-weighted LM loss, example-weighted head losses, head accuracy and macro-F1."""
+def majority_labels(table: pd.DataFrame) -> dict[str, int]:
+    """Each head's most frequent label in `table` (the train split): the majority-class baseline."""
+    out = {}
+    for name, column in HEAD_LABELS.items():
+        counts = table[column][table[column] != IGNORE].value_counts()
+        if len(counts):
+            out[name] = int(max(counts.index, key=lambda label: (counts[label], -label)))
+    return out
+
+
+def evaluate(model: MultiTaskSFT, table: pd.DataFrame, batch_size: int, pad_id: int, device,
+             majority: dict[str, int] | None = None) -> dict[str, float]:
+    """Token-weighted LM loss, example-weighted head losses, head accuracy and macro-F1, and the accuracy
+    of always answering `majority[head]` on the same rows (the baseline a head must beat)."""
     from sklearn.metrics import f1_score
 
     was_training = model.training
@@ -115,6 +127,8 @@ def evaluate(model: MultiTaskSFT, table: pd.DataFrame, batch_size: int, pad_id: 
             m[f"{name}.accuracy"] = totals.accuracy(name)
             m[f"{name}.macro_f1"] = float(f1_score(totals.gold[name], totals.preds[name], average="macro",
                                                    zero_division=0))
+            if majority and name in majority:
+                m[f"{name}.majority_accuracy"] = float(np.mean(np.array(totals.gold[name]) == majority[name]))
         m[f"{name}.n"] = len(totals.gold[name])
     return m
 
@@ -159,6 +173,7 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
     for record in history if on_step is not None else ():
         on_step(int(record["step"]), record)  # a resumed run logs whole curves (DVC removed the old ones)
     val = eval_subset(val_table, ts.eval_max_examples)
+    majority = majority_labels(train_table)
     model.train()
     tokens, start = 0, time.perf_counter()
     bar = progress(range(step, ts.max_steps), desc="train_sft", total=ts.max_steps - step, unit="step")
@@ -182,7 +197,7 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
         record = {"step": step, "lr": scheduler.get_last_lr()[0], **_step_record(totals, grad_norm)}
         if step % ts.eval_every == 0 or step == ts.max_steps:
             record.update({f"eval.{k}": v for k, v in evaluate(core, val, ts.batch_size, pad_id,
-                                                                accelerator.device).items()})
+                                                                accelerator.device, majority).items()})
         history.append(record)
         if step % ts.checkpoint_every == 0 and step < ts.max_steps and accelerator.is_main_process:
             save_checkpoint(ckpt, core, optimizer, scheduler, sampler, fingerprint, step, history)

@@ -9,7 +9,7 @@ from affectlab.sft.encoding import IGNORE, encode
 from affectlab.sft.model import MultiTaskSFT, add_lora
 from affectlab.sft.settings import LoraSettings, LossSettings, SftTrainSettings
 from affectlab.sft.sources import Example
-from affectlab.sft.train import evaluate, fit
+from affectlab.sft.train import evaluate, fit, majority_labels
 from affectlab.tiny_models import tiny_causal_lm
 from repo_params import settings as repo_settings
 
@@ -120,3 +120,14 @@ def test_removed_head_is_absent_from_training_records_and_eval(tmp_path):
     result = fit(model, t, t, settings(tmp_path, max_steps=2), alpha=0.5, pad_id=tok.pad_token_id, fingerprint="x")
     keys = {k for r in result.history for k in r}
     assert not any("strategy" in k for k in keys) and "eval.emotion.accuracy" in keys
+
+
+def test_evaluate_reports_the_majority_class_baseline_on_the_same_rows():
+    model, tok = make_model()
+    t = table(tok)  # emotion labels i % 4 on every third row: 0, 1, 2, 3, 0, 1, 2, 3
+    t.loc[t["emotion_label"] == 3, "emotion_label"] = 1  # label 1 is now the most frequent (4 of 8)
+    majority = majority_labels(t)
+    assert majority == {"emotion": 1, "strategy": 0}  # strategy: 0 and 1 tie 4-4, the lower label wins
+    m = evaluate(model, t, 8, tok.pad_token_id, "cpu", majority)
+    assert m["emotion.majority_accuracy"] == 0.5 and m["strategy.majority_accuracy"] == 0.5
+    assert m["emotion.n"] == 8
