@@ -32,10 +32,3 @@ def dvc_repo(dvc_template, tmp_path):
     """A fresh copy of the template for one test (git + DVC, base model already prepared)."""
     from harness import clone_template
     return clone_template(dvc_template, tmp_path / "repo")
-
-
-def pytest_configure(config):
-    # tests/ holds shared helpers (harness, stage_graph) imported by name
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).parent))
