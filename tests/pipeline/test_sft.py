@@ -33,7 +33,10 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     assert {"messages", "prompt_length", "input_ids", "labels", "emotion_label", "strategy_label", "source"} <= set(train)
 
     m = sft_repo.read_json("metrics/sft_train.json")
-    assert m["steps"] == 4 and m["heads"] == ["emotion", "strategy"]
+    assert m["steps"] == 24 and m["heads"] == ["emotion", "strategy"]
+    # the emotion head learned something: it beats always answering the train split's majority label
+    assert m["emotion.validation.n"] == 16
+    assert m["emotion.validation.accuracy"] > m["emotion.validation.majority_accuracy"]
     assert not {"seconds", "tokens_per_s", "resumed_from"} & set(m)  # run figures live in the untracked log
     assert sft_repo.read_json("logs/train_sft.json")["resumed_from"] == 0
     for key in ("loss.validation.lm", "loss.validation.emotion", "loss.validation.strategy",
@@ -49,7 +52,7 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     assert manifest["load_in_4bit"] is False and "git_commit" not in manifest  # outs depend on deps + params
     assert not sft_repo.path("checkpoints/sft").exists()  # cleared after a finished run
     assert (sft_repo.path("plots/sft_train/losses.png")).stat().st_size > 5000
-    assert sft_repo.path("plots/sft_train/plots/metrics/train/loss/total.tsv").read_text().count("\n") == 5
+    assert sft_repo.path("plots/sft_train/plots/metrics/train/loss/total.tsv").read_text().count("\n") == 25
 
 
 def test_adapter_loads_with_peft_and_changes_the_base_models_logits(sft_repo):
@@ -108,7 +111,7 @@ def test_second_repro_runs_nothing(sft_repo):
 
 def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_strategy_head(sft_repo):
     sft_repo.commit("sft ran")
-    ran = sft_repo.exp_run("loss.strategy=0", targets=TARGET)
+    ran = sft_repo.exp_run("loss.strategy=0", "sft.train.max_steps=4", targets=TARGET)  # ablations: 4 steps
     assert ran == ["train_sft", "export_eval", "report_eval"]  # data preparation (and prepare_model) untouched
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["emotion"] and m["loss_terms"] == ["emotion", "lm"]
@@ -118,7 +121,7 @@ def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_st
 
 
 def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo):
-    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", targets=TARGET)  # workspace holds strategy=0
+    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", "sft.train.max_steps=4", targets=TARGET)  # workspace holds strategy=0
     assert ran == ["train_sft", "export_eval", "report_eval"]
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
