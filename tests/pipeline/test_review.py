@@ -138,6 +138,11 @@ def test_results_pushed_to_a_local_remote_are_pulled_into_a_fresh_clone_where_no
     other = DvcRepo(tmp_path / "other")
     audited.run("git", "clone", "-q", str(audited.root), str(other.root))
     assert not other.path("plots/sft_audit").exists() and not other.path(".dvc/cache").exists()
+    # before any pull, a review reads the outs it needs from the remote (how CI sees the base branch)
+    other.run("python", "-m", "affectlab.review", "--base", "HEAD~2", "--head", "HEAD", "--out", "review.md")
+    md = other.path("review.md").read_text()
+    assert "### `plots/sft_audit/source_heatmap.png` (added)" in md
+    assert other.path("review/plots_sft_audit_source_heatmap_png.head.png").read_bytes()[:8] == PNG
     other.run("dvc", "pull", *STAGES)
     assert other.path("plots/sft_audit/source_means.csv").read_bytes() == \
         audited.path("plots/sft_audit/source_means.csv").read_bytes()

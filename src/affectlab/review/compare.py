@@ -43,16 +43,17 @@ def open_repo(root: Path):
 def build_review(root: Path, base_name: str, head_name: str, assets: Path, show_all: bool = False) -> Review:
     root = Path(root).resolve()
     repo = open_repo(root)
-    base, head = resolve(repo.scm, base_name), resolve(repo.scm, head_name)
-    if base.sha == head.sha:
-        raise InputError(f"--base {base_name} and --head {head_name} are the same revision ({base.label}): "
-                         "nothing to compare")
-    head_lock = read_at(root, "dvc.lock", head)
-    if head_lock is None:
-        raise InputError(f"{head.label}: no dvc.lock: nothing has run there yet "
-                         "(run `dvc repro`, or `dvc pull` a run shared through the remote)")
-    stages = stage_changes(parse_lock(read_at(root, "dvc.lock", base), base.label), parse_lock(head_lock, head.label))
     try:
+        base, head = resolve(repo.scm, base_name), resolve(repo.scm, head_name)
+        if base.sha == head.sha:
+            raise InputError(f"--base {base_name} and --head {head_name} are the same revision ({base.label}): "
+                             "nothing to compare")
+        head_lock = read_at(root, "dvc.lock", head)
+        if head_lock is None:
+            raise InputError(f"{head.label}: no dvc.lock: nothing has run there yet "
+                             "(run `dvc repro`, or `dvc pull` a run shared through the remote)")
+        stages = stage_changes(parse_lock(read_at(root, "dvc.lock", base), base.label),
+                               parse_lock(head_lock, head.label))
         params = _params(repo, base, head)
         metrics = load_metrics(repo, [base, head])
     finally:
