@@ -99,15 +99,8 @@ def test_review_bad_input_is_one_line_and_plots_missing_on_one_side_are_shown_as
     assert "error: workspace: no dvc.lock: nothing has run there yet" in proc.stderr
 
 
-def test_offline_plots_page_renders_every_plot_in_chromium_with_no_network(audited):
-    audited.run("python", "-m", "affectlab.review.offline_template")  # what `make setup` runs
-    audited.run("dvc", "plots", "show", "-o", "offline")  # plots.html_template from .dvc/config
-    shown = json.loads(audited.run("dvc", "plots", "show", "--json").stdout)["data"]
-    with_data = {re.sub(r"[^A-Za-z0-9]", "_", plot) for plot, entries in shown.items()
-                 for e in entries if e["type"] == "vega" and e["content"]["data"]["values"]}
-    assert {"plots_sft_audit_think_vs_response_csv", "plots_sft_audit_dominant_csv"} <= with_data
-
-    page = audited.path("offline/index.html")
+def assert_renders_offline(page: Path, with_data: set[str]) -> None:
+    """Every plot with data drew a chart, no script error was reported, every image is a PNG."""
     assert "cdn.jsdelivr" not in page.read_text()
     dom = dump_dom(page)
     assert re.search(r'<pre id="plot-errors" hidden=""></pre>', dom), "a script error was reported on the page"
@@ -118,6 +111,20 @@ def test_offline_plots_page_renders_every_plot_in_chromium_with_no_network(audit
     assert len(images) >= 3
     for src in images:
         assert (page.parent / src).read_bytes()[:8] == PNG, src
+
+
+def test_offline_plots_page_renders_every_plot_in_chromium_with_no_network(audited):
+    audited.run("python", "-m", "affectlab.review.offline_template")  # what `make setup` runs
+    audited.run("dvc", "plots", "show", "-o", "offline")  # plots.html_template from .dvc/config
+    shown = json.loads(audited.run("dvc", "plots", "show", "--json").stdout)["data"]
+    with_data = {re.sub(r"[^A-Za-z0-9]", "_", plot) for plot, entries in shown.items()
+                 for e in entries if e["type"] == "vega" and e["content"]["data"]["values"]}
+    assert {"plots_sft_audit_think_vs_response_csv", "plots_sft_audit_dominant_csv"} <= with_data
+
+    assert_renders_offline(audited.path("offline/index.html"), with_data)
+    # a diff page too: HEAD~1 (before family A) vs the workspace
+    audited.run("dvc", "plots", "diff", "HEAD~1", "-o", "offline_diff")
+    assert_renders_offline(audited.path("offline_diff/index.html"), with_data)
 
     # control: DVC's own page (vega from a CDN) renders none of them under the same browser
     (audited.path("default.html")).write_text(
