@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from affectlab.errors import InputError, first_line
+from affectlab.review.bands import load_bands
 from affectlab.review.lockfile import StageChange, parse_lock, stage_changes
-from affectlab.review.metric_diff import MetricRow, load_bands, load_metrics, metric_rows
+from affectlab.review.metric_diff import MetricRow, load_metrics, metric_rows
 from affectlab.review.plots import PlotChange, collect_plots
 from affectlab.review.revisions import Revision, read_at, resolve
 

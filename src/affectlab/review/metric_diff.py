@@ -1,4 +1,4 @@
-"""Metrics of two revisions side by side: old / new / delta, the direction verdict, and the CI band.
+"""Metrics of two revisions side by side: old / new / delta, the direction verdict, and the base's CI.
 
 Metrics are read with DVC (`Repo.metrics.show`), so git revisions, experiments and the workspace read
 alike. A metrics file missing on a side (a family that has not run) is absent there; a file that is not
@@ -7,45 +7,18 @@ valid JSON stops the review naming the file and the revision.
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 from pathlib import Path
-from typing import Any, Callable
-
-import pandas as pd
+from typing import Any
 
 from affectlab.errors import InputError
+from affectlab.review.bands import Band
 from affectlab.review.directions import direction, verdict
 from affectlab.review.revisions import Revision
 
 # Files -> family, for grouping; a file not listed is grouped under "other".
 FAMILIES = {"model": "shared", "sft_sample": "A", "sft_emotions": "A", "sentiment_data": "B",
             "activations": "B", "probes": "B", "sft_data": "C", "sft_train": "C", "eval": "C"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Band:
-    """The bootstrap 95% CI of the base's value (families A and C write them as plot data)."""
-    source: str
-    mean: float
-    low: float
-    high: float
-
-
-@dataclasses.dataclass(frozen=True)
-class BandSource:
-    metrics_file: str
-    csv: str
-    key: Callable[[dict], str]
-
-
-BAND_SOURCES = (
-    # C: emotion.<model>.<emotion> in metrics/eval.json is the mean of this CSV's row
-    BandSource("metrics/eval.json", "plots/eval/emotion_profile.csv", lambda r: f"emotion.{r['model']}.{r['emotion']}"),
-    # A: per-source means are plot data only (84 values at 6 sources: too long for a metrics file)
-    BandSource("metrics/sft_emotions.json", "plots/sft_audit/source_means.csv",
-               lambda r: f"source_means.{r['source']}.{r['part']}.{r['emotion']}"),
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,29 +92,6 @@ def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
             out.update(_flat(v, f"{prefix}{k}."))
         else:
             out[f"{prefix}{k}"] = v
-    return out
-
-
-def load_bands(root: Path, rev: Revision) -> dict[str, dict[str, Band]]:
-    """metrics file -> key -> Band, from the CI tables of `rev` (absent tables give nothing)."""
-    import dvc.api
-    from dvc.exceptions import PathMissingError
-
-    out: dict[str, dict[str, Band]] = {}
-    for src in BAND_SOURCES:
-        try:
-            with dvc.api.open(src.csv, repo=str(root), rev=rev.sha) as f:
-                table = pd.read_csv(io.StringIO(f.read()))
-        except (PathMissingError, FileNotFoundError):
-            continue
-        except Exception as e:  # noqa: BLE001 - a broken CSV is named, never a traceback
-            raise InputError(f"{src.csv} at {rev.label}: cannot read the CI table ({_first(e)})") from None
-        missing = {"mean", "ci_low", "ci_high"} - set(table.columns)
-        if missing:
-            raise InputError(f"{src.csv} at {rev.label}: missing column(s) {', '.join(sorted(missing))}")
-        bands = out.setdefault(src.metrics_file, {})
-        for r in table.to_dict("records"):
-            bands[src.key(r)] = Band(src.csv, float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
     return out
 
 

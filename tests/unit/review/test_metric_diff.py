@@ -1,4 +1,5 @@
-from affectlab.review.metric_diff import Band, MetricRow, metric_rows
+from affectlab.review.bands import Band
+from affectlab.review.metric_diff import MetricRow, metric_rows
 
 
 def test_metric_rows_diff_every_key_and_attach_the_base_band():
