@@ -4,14 +4,18 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?=
+BASE ?= origin/main
+REVIEW_ARGS ?=
 
 BIN := $(abspath $(VENV))/bin
 # The stamp names the torch spec, so changing TORCH_SPEC re-installs and a second run installs nothing.
 STAMP := $(VENV)/.installed-$(shell printf '%s' '$(TORCH_SPEC)' | tr -c 'A-Za-z0-9.' '_')
 RUN := PATH="$(BIN):$$PATH" HF_HUB_DISABLE_TELEMETRY=1
+# The page template of `dvc plots show/diff` (.dvc/config plots.html_template): vega inlined, no CDN.
+PLOTS_TEMPLATE := .dvc/plots_offline.html
 
-.PHONY: setup repro test clean-venv
-setup: $(STAMP)
+.PHONY: setup repro test review clean-venv
+setup: $(STAMP) $(PLOTS_TEMPLATE)
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,11 +26,18 @@ $(STAMP): pyproject.toml Makefile
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+$(PLOTS_TEMPLATE): $(STAMP)
+	$(BIN)/python -m affectlab.review.offline_template $@
+
 repro: setup
 	$(RUN) dvc repro
 
 test: setup
 	$(RUN) HF_HUB_OFFLINE=1 python -m pytest $(PYTEST_ARGS)
+
+# One Markdown document of what a change did (params, metrics, stages, plots): make review BASE=main
+review: setup
+	$(RUN) python -m affectlab.review --base $(BASE) $(REVIEW_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
