@@ -36,18 +36,21 @@ def test_every_layer_is_captured_with_split_and_attrs(family_b):
         assert f["activations"].shape == (32, 576) and str(f["activations"].dtype) == "float16"
         assert (f.attrs["layer"], f.attrs["pooling"], f.attrs["model"]) == (17, "mean", "packaged:smollm2")
         assert sorted(set(f["split"].asstr()[:])) == ["test", "train", "validation"]
-    assert family_b.read_json("metrics/activations.json")["rows.test"] == 4
+    assert family_b.read_json("metrics/activations.json")["rows.test"] == 8
 
 
 def test_probes_metrics_plot_and_predict(family_b):
     m = family_b.read_json("metrics/probes.json")
     assert m["layers"] == 31 and 0 <= m["best.layer"] <= 30
-    # the probe reads sentiment; the same probe on shuffled labels does not
-    assert m["best.test.auc_roc"] >= 0.9 and m["shuffled.test.auc_roc_mean"] < 0.75
-    assert {"vader.test.auc_roc", "bow.test.auc_roc", "best.test.f1", "best.test.auc_pr"} <= set(m)
-    assert "seconds" not in m and family_b.read_json("logs/train_probes.json")["seconds"] > 0
+    # the probe reads sentiment; the same probe on shuffled labels does not. On 8 test rows one layer's
+    # AUC moves in steps of 1/16, so the claim is made on the mean over layers as well as the best one.
     with open(family_b.path("plots/probes_by_layer.csv")) as f:
         table = list(csv.DictReader(f))
+    mean_auc = sum(float(r["probe"]) for r in table) / len(table)
+    print(f"best {m['best.test.auc_roc']} mean {mean_auc:.3f} shuffled {m['shuffled.test.auc_roc_mean']}")
+    assert m["best.test.auc_roc"] >= 0.8 and mean_auc >= 0.75 and m["shuffled.test.auc_roc_mean"] < 0.7
+    assert {"vader.test.auc_roc", "bow.test.auc_roc", "best.test.f1", "best.test.auc_pr"} <= set(m)
+    assert "seconds" not in m and family_b.read_json("logs/train_probes.json")["seconds"] > 0
     assert [int(r["layer"]) for r in table] == list(range(31))
     assert family_b.path("plots/probes_by_layer.png").read_bytes()[:4] == b"\x89PNG"
     out = family_b.run("python", "-m", "affectlab.probes", "predict", "I love this sunny day!", "This is awful.",
