@@ -6,10 +6,30 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from pydantic import BaseModel, ConfigDict, field_validator
+
 from affectlab.errors import InputError, ModelError
 from affectlab.generation import Decoding
 
 ADAPTER_DIR = Path("models/reasoner/adapter")
+
+
+class AnalyzeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty; send a non-empty text")
+        return value
+
+
+class AnalyzeResponse(BaseModel):
+    emotion: str
+    reasoning: str
+    scores: dict[str, float]
 
 
 class Analyzer:
@@ -44,23 +64,6 @@ class Analyzer:
 def create_app(analyzer: Analyzer):
     """The HTTP app; `analyzer` is loaded once by the caller and shared by every request."""
     from fastapi import FastAPI
-    from pydantic import BaseModel, ConfigDict, field_validator
-
-    class AnalyzeRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        text: str
-
-        @field_validator("text")
-        @classmethod
-        def _not_empty(cls, value: str) -> str:
-            if not value.strip():
-                raise ValueError("text is empty; send a non-empty text")
-            return value
-
-    class AnalyzeResponse(BaseModel):
-        emotion: str
-        reasoning: str
-        scores: dict[str, float]
 
     app = FastAPI(title="affectlab emotion reasoner")
 
