@@ -32,7 +32,7 @@ def main() -> None:
     clean = read_parquet(DATA / "clean.parquet", ["id", "text", "label", "split"])
     vectors = np.load(DATA / "embeddings.npy")
     train, test = (clean["split"] == "train").to_numpy(), (clean["split"] == "test").to_numpy()
-    test &= (clean.groupby(["split", "label"]).cumcount() < (p.per_label or len(clean))).to_numpy()
+    test = test & (clean.groupby(["split", "label"]).cumcount() < (p.per_label or len(clean))).to_numpy()
     rows = clean[test].reset_index(drop=True)
     gold, texts = rows["label"].tolist(), rows["text"].tolist()
     model, tokenizer = load_base(BASE_DIR)

@@ -51,14 +51,12 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         from affectlab.config import load_params
-        from affectlab.reasoning.service import Analyzer, create_app
+        from affectlab.reasoning.service import Analyzer, check_texts, create_app
         from affectlab.reasoning.settings import ReasonerEvalSettings
 
         texts = _texts(args) if args.command == "analyze" else None
         if texts is not None:
-            for i, text in enumerate(texts, start=1):
-                if not text.strip():
-                    raise InputError(f"text {i}: empty; pass a non-empty text")
+            check_texts(texts)  # before the model loads: a bad call fails in a second
         p = load_params(ReasonerEvalSettings, args.params)
         analyzer = Analyzer.load(args.base, args.adapter, p.decoding, p.batch_size, p.seed)
         if texts is not None:

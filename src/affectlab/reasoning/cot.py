@@ -20,7 +20,7 @@ from affectlab.reasoning.labels import answer_line, label_names, parse_label, sp
 from affectlab.reasoning.settings import ReasonerCotSettings, ReasonerTeacherSettings
 
 _WORD = re.compile(r"[a-z][a-z']+")
-_QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{2,80})[\"\u201d]")
+QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{1,80})[\"\u201d]")  # a "quoted span" of a reasoning
 _REFUSAL = re.compile(r"\b(i'm sorry|i am sorry|i cannot|i can't|as an ai|language model|i'm not able)\b", re.I)
 TEACHER_REASONS = ("no_answer_line", "wrong_label", "other_label_answer", "no_quote", "quote_not_in_text",
                    "too_short", "too_long", "refusal_or_filler")
@@ -102,7 +102,7 @@ def teacher_reason(reply: str, text: str, label: str, labels: tuple[str, ...],
     reasoning = split_reply(reply)
     if _REFUSAL.search(reasoning):
         return "refusal_or_filler"
-    quotes = _QUOTED.findall(reasoning)
+    quotes = QUOTED.findall(reasoning)
     if not quotes:
         return "no_quote"
     if not all(q.strip().lower() in text.lower() for q in quotes):

@@ -8,17 +8,15 @@ frequent label), `minilm_logreg` (logistic regression on the MiniLM embeddings o
 """
 from __future__ import annotations
 
-import re
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from affectlab.reasoning.cot import words
+from affectlab.reasoning.cot import QUOTED, words
 from affectlab.reasoning.labels import EKMAN, stated_label, to_ekman
 
 UNPARSED = "unparsed"
-_QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{1,80})[\"\u201d]")
 
 
 def scores(gold: Sequence[str], pred: Sequence[Optional[str]], labels: Sequence[str]) -> dict[str, float]:
@@ -59,7 +57,7 @@ def confusion_rows(gold: Sequence[str], pred: Sequence[Optional[str]]) -> pd.Dat
 def cites_text(reasoning: str, text: str) -> bool:
     """The reasoning quotes at least one span, and every quoted span occurs in the text (case-insensitive);
     without quotes, at least one of its words of 4+ letters is a word of the text."""
-    quotes = _QUOTED.findall(reasoning)
+    quotes = QUOTED.findall(reasoning)
     if quotes:
         return all(q.strip().lower() in text.lower() for q in quotes)
     own = {w for w in words(text) if len(w) >= 4}

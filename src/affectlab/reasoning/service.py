@@ -14,6 +14,12 @@ from affectlab.generation import Decoding
 ADAPTER_DIR = Path("models/reasoner/adapter")
 
 
+def check_texts(texts: Sequence[str]) -> None:
+    for i, text in enumerate(texts, start=1):
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"text {i}: empty; pass a non-empty text")
+
+
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str
@@ -54,9 +60,7 @@ class Analyzer:
     def __call__(self, texts: Sequence[str]) -> list[dict]:
         from affectlab.reasoning.inference import analyze
 
-        for i, text in enumerate(texts, start=1):
-            if not isinstance(text, str) or not text.strip():
-                raise InputError(f"text {i}: empty; pass a non-empty text")
+        check_texts(texts)
         return analyze(self.model, self.tokenizer, list(texts), self.labels, self.decoding, self.batch_size,
                        self.seed)
 
