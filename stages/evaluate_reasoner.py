@@ -36,15 +36,16 @@ def main() -> None:
     rows = clean[test].reset_index(drop=True)
     gold, texts = rows["label"].tolist(), rows["text"].tolist()
     model, tokenizer = load_base(BASE_DIR)
-    model = load_adapter(model, "models/reasoner/adapter")
+    with timed("evaluate_reasoner: zero-shot base", "rows") as base_stats:
+        base_replies = generate_replies(model, tokenizer, texts, labels, p.decoding, p.batch_size, p.seed)
+        base_stats["n"] = len(rows)
+    # merged into the weights: the same function as the adapter, without LoRA's extra matmuls at every step
+    model = load_adapter(model, "models/reasoner/adapter").merge_and_unload()
     with timed("evaluate_reasoner: reasoner", "rows") as stats:
         replies = generate_replies(model, tokenizer, texts, labels, p.decoding, p.batch_size, p.seed)
         reasonings = [split_reply(r) for r in replies]
         likely = label_logprobs(model, tokenizer, texts, reasonings, labels, p.batch_size).argmax(1)
         stats["n"] = len(rows)
-    with model.disable_adapter(), timed("evaluate_reasoner: zero-shot base", "rows") as base_stats:
-        base_replies = generate_replies(model, tokenizer, texts, labels, p.decoding, p.batch_size, p.seed)
-        base_stats["n"] = len(rows)
     pred = [parse_label(r, labels) for r in replies]
     scorer = make_scorer(load_params(EmotionSettings)).score(texts)[EMOTIONS].idxmax(axis=1).tolist()
     majority = clean.loc[train, "label"].value_counts().sort_index().idxmax()

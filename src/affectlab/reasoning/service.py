@@ -54,7 +54,7 @@ class Analyzer:
         if not labels_file.is_file():
             raise ModelError(f"{labels_file}: missing (it names the label set); run `dvc repro train_reasoner`")
         model, tokenizer = load_base(base_dir)
-        model = load_adapter(model, adapter_dir)
+        model = load_adapter(model, adapter_dir).merge_and_unload()  # no LoRA overhead per decoding step
         return cls(model, tokenizer, json.loads(labels_file.read_text())["labels"], decoding, batch_size, seed)
 
     def __call__(self, texts: Sequence[str]) -> list[dict]:
