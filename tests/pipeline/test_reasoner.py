@@ -2,7 +2,6 @@
 
 One repo for the module: the four stages run once; the tests read that run and extend it."""
 import json
-import subprocess
 
 import pandas as pd
 import pytest

@@ -26,7 +26,6 @@ def label_logprobs(model, tokenizer, texts: Sequence[str], reasonings: Sequence[
     prefixes = [r + (reasoning + "\n" if reasoning else "") + ANSWER_PREFIX for r, reasoning in
                 zip(render_prompts(tokenizer, [prompt_messages(t, labels) for t in texts]), reasonings)]
     label_ids = [tokenizer(" " + name, add_special_tokens=False)["input_ids"] for name in labels]
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out = np.zeros((len(texts), len(labels)))
     old_side, tokenizer.padding_side = tokenizer.padding_side, "left"
     try:
