@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 from affectlab.io import atomic_dir, fingerprint, read_parquet, write_json_atomic
@@ -55,28 +56,39 @@ def run_fingerprint(settings: RunSettings, files: list[Path]) -> str:
 
 
 def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
-    """Run training and write models/sft/{adapter/,heads.safetensors,manifest.json} and the curves;
-    returns the metrics for metrics/sft_train.json (None on the non-main processes of `accelerate launch`,
-    which train but write nothing)."""
-    from accelerate import PartialState
-
-    main = PartialState().is_main_process
+    """Run training on data/sft and write models/sft/{adapter/,heads.safetensors,manifest.json} and the
+    curves; returns the metrics for metrics/sft_train.json (None on the non-main processes of
+    `accelerate launch`, which train but write nothing)."""
     vocab = json.loads((DATA_DIR / "labels.json").read_text())
     train = read_parquet(DATA_DIR / "train.parquet", TABLE_COLUMNS)
     val = read_parquet(DATA_DIR / "validation.parquet", TABLE_COLUMNS)
-    model, tokenizer = build_model(settings, {"emotion": len(vocab["emotion"]), "strategy": len(vocab["strategy"])})
+    return fit_and_save(settings, train, val, vocab,
+                        {"emotion": len(vocab["emotion"]), "strategy": len(vocab["strategy"])},
+                        [DATA_DIR / "train.parquet", DATA_DIR / "validation.parquet", DATA_DIR / "labels.json",
+                         BASE_DIR / "config.json"], OUT_DIR, PLOTS_DIR)
+
+
+def fit_and_save(settings: RunSettings, train: pd.DataFrame, val: pd.DataFrame, vocab: dict,
+                 head_sizes: dict[str, int], input_files: list[Path], out_dir: Path,
+                 plots_dir: Path) -> dict[str, Any] | None:
+    """Build the model, `fit` it on encoded tables (TABLE_COLUMNS), and write `out_dir`/{adapter/,
+    heads.safetensors,manifest.json} and the curves under `plots_dir`. `input_files` (with the settings)
+    identify the run for resuming. Shared by train_sft and train_reasoner (family D)."""
+    from accelerate import PartialState
+
+    main = PartialState().is_main_process
+    model, tokenizer = build_model(settings, head_sizes)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    key = run_fingerprint(settings, [DATA_DIR / "train.parquet", DATA_DIR / "validation.parquet",
-                                 DATA_DIR / "labels.json", BASE_DIR / "config.json"])
-    curves = LiveCurves(PLOTS_DIR) if main else None
+    key = run_fingerprint(settings, input_files)
+    curves = LiveCurves(plots_dir) if main else None
     result = fit(model, train, val, settings.train, alpha=settings.mixture.alpha, pad_id=pad_id,
                  fingerprint=key, on_step=curves)
     if not main:
         return None
     curves.close()
-    plot_losses(result.history, PLOTS_DIR / "losses.png")
+    plot_losses(result.history, plots_dir / "losses.png")
     manifest = run_manifest(settings, model, result, vocab, key)
-    with atomic_dir(OUT_DIR) as tmp:
+    with atomic_dir(out_dir) as tmp:
         model.lm.save_pretrained(tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", vocab)
         write_json_atomic(manifest, tmp / "manifest.json")

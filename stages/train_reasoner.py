@@ -1,0 +1,44 @@
+"""LoRA-train the emotion reasoner on the CoT targets with family C's loop (prompt masked, no heads).
+
+Reads  models/base/, data/reasoner/cot.parquet, data/reasoner/labels.json
+Writes models/reasoner/{adapter/,heads.safetensors,manifest.json,labels.json}, plots/reasoner_train/ (dvclive curves
+       + losses.png), metrics/reasoner_train.json; reasoner.train.checkpoint_dir while running (resumed)
+Params reasoner.train.*, sft.lora.*, quant.*, model.*
+"""
+import json
+from collections import Counter
+from pathlib import Path
+
+from affectlab.config import load_params, stage_main
+from affectlab.io import read_parquet, write_json_atomic
+from affectlab.metrics import write_metrics
+from affectlab.models import BASE_DIR, ModelSettings, load_base
+from affectlab.reasoning.settings import ReasonerTrainSettings
+from affectlab.reasoning.train import encode_cot, run_settings
+from affectlab.sft.run import fit_and_save
+from affectlab.sft.settings import LoraSettings, QuantSettings
+
+DATA = Path("data/reasoner")
+
+
+@stage_main
+def main() -> None:
+    p = load_params(ReasonerTrainSettings)
+    settings = run_settings(load_params(ModelSettings), load_params(LoraSettings), p, load_params(QuantSettings))
+    vocab = json.loads((DATA / "labels.json").read_text())
+    cot = read_parquet(DATA / "cot.parquet", ["id", "split", "text", "target"])
+    counts = Counter()
+    _, tokenizer = load_base(BASE_DIR)
+    tables = encode_cot(cot, tokenizer, tuple(vocab["labels"]), p.max_seq_len, counts)
+    metrics = fit_and_save(settings, tables["train"], tables["validation"], {"labels": vocab["labels"]}, {},
+                           [DATA / "cot.parquet", DATA / "labels.json", BASE_DIR / "config.json"],
+                           Path("models/reasoner"), Path("plots/reasoner_train"))
+    if metrics is not None:
+        write_json_atomic(vocab, "models/reasoner/labels.json")  # the label set travels with the adapter
+        metrics.update({k: v for k, v in counts.items()})
+        metrics.update({f"rows.{s}": len(t) for s, t in tables.items()})
+        write_metrics(metrics, "metrics/reasoner_train.json", "train_reasoner")
+
+
+if __name__ == "__main__":
+    main()
