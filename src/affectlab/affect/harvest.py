@@ -172,7 +172,10 @@ def _affect_log(path: Path, mapping: Mapping) -> list[dict]:
         n = len(history)
         context = [{"role": "assistant" if (n - 1 - j) % 2 == 0 else "user", "text": str(t)}
                    for j, t in enumerate(history)][-2:]
-        prior = _prior({a: max(-1.0, min(1.0, float(head.get(a, 0)))) for a in AXES}, f"{where}: head")
+        values = [head.get(a) for a in AXES]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise InputError(f"{where}: head: must give numbers for {', '.join(AXES)}, got {head!r}")
+        prior = {a: max(-1.0, min(1.0, float(v))) for a, v in zip(AXES, values)}
         out.append(_candidate(f"affect:{path.name}:{lineno}", text, archetype, "manual_chat", context=context,
                               prior=prior, tags=tags, session_id=session, file=path.name))
     return out

@@ -59,7 +59,7 @@ def test_both_transcript_formats_give_candidates_with_context_and_provenance(tmp
     write_jsonl(folder / "b.affect.jsonl", [
         {"ts": "t", "session": "h1", "utterance": "Help, smoke!", "history": ["hey", "hi there"],
          "head": {"valence": -0.4, "intimacy": 0.1, "tension": 1.3}, "tags": ["panic"]},
-        {"ts": "t", "session": "h1", "utterance": "thanks", "history": [], "head": {}, "tags": []}])
+        {"ts": "t", "session": "h1", "utterance": "thanks", "history": [], "head": {}, "tags": []}])  # no mapped tag
     chat, head = transcript_candidates(folder, read_mapping(tmp_path / "m.yaml"))
     assert chat == {"id": "chat:a.chat.jsonl:4", "text": "Who was she?", "suggested": "hostile_intimacy", "prior": None,
                     "context": [{"role": "user", "text": "hi"}, {"role": "assistant", "text": "hello"}],
@@ -73,6 +73,14 @@ def test_a_malformed_transcript_line_is_named(tmp_path):
     (tmp_path / "m.yaml").write_text(MAPPING)
     write_jsonl(tmp_path / "t" / "a.chat.jsonl", [{"session_id": "s1", "turn": "0", "role": "user", "text": "x"}])
     with pytest.raises(InputError, match=r"a.chat.jsonl:1: turn: must be int, got str '0'"):
+        transcript_candidates(tmp_path / "t", read_mapping(tmp_path / "m.yaml"))
+
+
+def test_an_affect_head_line_without_numbers_is_named(tmp_path):
+    (tmp_path / "m.yaml").write_text(MAPPING)
+    write_jsonl(tmp_path / "t" / "b.affect.jsonl", [{"ts": "t", "session": "h", "utterance": "Help!", "history": [],
+                                                     "head": {"valence": "low"}, "tags": ["panic"]}])
+    with pytest.raises(InputError, match=r"b.affect.jsonl:1: head: must give numbers for valence, intimacy, tension"):
         transcript_candidates(tmp_path / "t", read_mapping(tmp_path / "m.yaml"))
 
 
