@@ -100,6 +100,11 @@ def test_every_settings_field_is_read_somewhere_in_the_code():
     ("AuditSampleSettings", {"allocation": "random"},
      "sft_audit.sample.allocation: input should be 'proportional' or 'equal', got str 'random' "
      "or input should be a valid dictionary, got str 'random'"),
+    ("AffectBuildSettings", {"targets.jealous_lovers": 5},
+     "affect.build.targets: must name each archetype once (hostile_intimacy, aggressive_distance, neutral_but_close, "
+     "flat_numb, fearful_urgent, playful_neutral, safety_edge); unknown: jealous_lovers"),
+    ("AffectBuildSettings", {"split.dev": 0.3}, "affect.build.split: train + dev + test must be 1, got 0.7 + 0.3 + 0.15"),
+    ("AffectHarvestSettings", {"min_words": 40}, "affect.harvest: min_words (40) must be <= max_words (30)"),
     ("ModelSettings", {"dtype": "float8"},
      "model.dtype: input should be 'float32', 'bfloat16' or 'float16', got str 'float8'"),
 ])

@@ -4,7 +4,8 @@ Heads read the last layer's hidden state (after the final norm) at `prompt_lengt
 token: what the model "knows" just before it writes the reply. Losses are masked cross-entropies that are
 0 (not NaN) when a batch has no label for a term, so a batch of GoEmotions rows (no LM target) or of
 ED-v2 rows (no strategy) is harmless. A loss weight of 0 removes the term: its head is never built and
-its loss never computed (an ablation, not a multiplied zero).
+its loss never computed (an ablation, not a multiplied zero). A head in REGRESSION_HEADS (family E's affect
+head) predicts floats instead, with a masked MSE (rows whose target holds a NaN carry no label).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from affectlab.sft.encoding import IGNORE
 from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
 
 log = logging.getLogger(__name__)
-HEAD_LABELS = {"emotion": "emotion_label", "strategy": "strategy_label"}
+HEAD_LABELS = {"emotion": "emotion_label", "strategy": "strategy_label", "affect": "affect_target"}
+REGRESSION_HEADS = frozenset({"affect"})  # float targets [batch, outputs], MSE; the others classify
 
 
 def wants_4bit(quant: QuantSettings) -> bool:
@@ -67,13 +69,21 @@ def masked_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor,
     return loss / max(n, 1), n
 
 
+def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean squared error over the rows whose target has no NaN, and their count; 0 when there are none."""
+    valid = ~torch.isnan(target).any(-1)
+    n = int(valid.sum())
+    loss = F.mse_loss(pred[valid].float(), target[valid].float(), reduction="sum") / pred.shape[-1]
+    return loss / max(n, 1), n
+
+
 class MultiTaskSFT(nn.Module):
     """A PEFT-wrapped causal LM plus linear heads; `forward` returns the weighted total and every term."""
 
-    def __init__(self, lm, head_sizes: dict[str, int], loss: LossSettings):
+    def __init__(self, lm, head_sizes: dict[str, int], loss: LossSettings | dict[str, float]):
         super().__init__()
         self.lm = lm
-        self.weights = loss.active()
+        self.weights = loss.active() if isinstance(loss, LossSettings) else dict(loss)  # {term: weight > 0}
         hidden = lm.get_base_model().config.hidden_size
         self.heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in head_sizes.items()
                                     if self.weights.get(name, 0) > 0})
@@ -83,8 +93,9 @@ class MultiTaskSFT(nn.Module):
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
 
-    def forward(self, input_ids, attention_mask, labels, prompt_length, emotion_label=None,
-                strategy_label=None) -> dict[str, Any]:
+    def forward(self, input_ids, attention_mask, labels, prompt_length, **head_labels) -> dict[str, Any]:
+        """`head_labels`: a HEAD_LABELS column per head (e.g. emotion_label); a head without one only
+        predicts (its logits are returned, no loss term)."""
         base = self.lm.get_base_model()
         hidden = base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         out: dict[str, Any] = {}
@@ -97,10 +108,12 @@ class MultiTaskSFT(nn.Module):
             logits = base.get_output_embeddings()(hidden[:, :-1][sel])
             terms["lm"], out["n_lm"] = masked_ce(logits, shift_labels[sel])
         pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), prompt_length - 1].float()
-        given = {"emotion": emotion_label, "strategy": strategy_label}
         for name, head in self.heads.items():
             logits = head(pooled)
-            terms[name], out[f"n_{name}"] = masked_ce(logits, given[name])
+            given = head_labels.get(HEAD_LABELS[name])
+            if given is not None:
+                loss_fn = masked_mse if name in REGRESSION_HEADS else masked_ce
+                terms[name], out[f"n_{name}"] = loss_fn(logits, given)
             out[f"{name}_logits"] = logits.detach()
         out["loss"] = sum(self.weights[k] * v for k, v in terms.items())
         out.update(terms)

@@ -24,7 +24,7 @@ from affectlab.io import atomic_dir
 from affectlab.progress import progress
 from affectlab.sft.encoding import IGNORE
 from affectlab.sft.mixture import MixtureSampler
-from affectlab.sft.model import HEAD_LABELS, MultiTaskSFT, load_heads_into, save_heads
+from affectlab.sft.model import HEAD_LABELS, REGRESSION_HEADS, MultiTaskSFT, load_heads_into, save_heads
 from affectlab.sft.settings import SftTrainSettings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,8 @@ def mixed_precision() -> str:
 
 
 def collate(rows: pd.DataFrame, pad_id: int, device) -> dict[str, torch.Tensor]:
-    """Right-padded tensors; padding is masked out of attention and of every loss."""
+    """Right-padded tensors; padding is masked out of attention and of every loss. Each HEAD_LABELS column
+    the table has becomes a tensor: ids (classification) or float vectors (regression, NaN = no label)."""
     width = int(rows["input_ids"].map(len).max())
     n = len(rows)
     ids = torch.full((n, width), pad_id, dtype=torch.long)
@@ -50,9 +51,11 @@ def collate(rows: pd.DataFrame, pad_id: int, device) -> dict[str, torch.Tensor]:
         labels[i, :len(y)] = torch.tensor(y)
         mask[i, :len(x)] = 1
     batch = {"input_ids": ids, "attention_mask": mask, "labels": labels,
-             "prompt_length": torch.tensor(rows["prompt_length"].to_numpy(), dtype=torch.long),
-             "emotion_label": torch.tensor(rows["emotion_label"].to_numpy(), dtype=torch.long),
-             "strategy_label": torch.tensor(rows["strategy_label"].to_numpy(), dtype=torch.long)}
+             "prompt_length": torch.tensor(rows["prompt_length"].to_numpy(), dtype=torch.long)}
+    for name, column in HEAD_LABELS.items():
+        if column in rows:
+            batch[column] = (torch.tensor(np.stack(rows[column].to_list()), dtype=torch.float32)
+                             if name in REGRESSION_HEADS else torch.tensor(rows[column].to_numpy(), dtype=torch.long))
     return {k: v.to(device) for k, v in batch.items()}
 
 
@@ -82,8 +85,12 @@ class TermTotals:
             self.sums[f"n_{term}"] += out[f"n_{term}"]
         for name in self.core.heads:
             y = batch[HEAD_LABELS[name]]
-            keep = y != IGNORE
-            self.preds[name] += out[f"{name}_logits"].argmax(-1)[keep].tolist()
+            if name in REGRESSION_HEADS:
+                keep = ~torch.isnan(y).any(-1)
+                self.preds[name] += out[f"{name}_logits"][keep].tolist()
+            else:
+                keep = y != IGNORE
+                self.preds[name] += out[f"{name}_logits"].argmax(-1)[keep].tolist()
             self.gold[name] += y[keep].tolist()
 
     def loss(self, term: str) -> float | None:
@@ -95,12 +102,19 @@ class TermTotals:
         gold = self.gold[head]
         return float(np.mean(np.array(self.preds[head]) == np.array(gold))) if gold else None
 
+    def mae(self, head: str) -> float | None:
+        """A regression head's mean absolute error over its outputs."""
+        gold = self.gold[head]
+        return float(np.abs(np.array(self.preds[head]) - np.array(gold)).mean()) if gold else None
+
 
 @torch.no_grad()
 def majority_labels(table: pd.DataFrame) -> dict[str, int]:
     """Each head's most frequent label in `table` (the train split): the majority-class baseline."""
     out = {}
     for name, column in HEAD_LABELS.items():
+        if name in REGRESSION_HEADS or column not in table:
+            continue
         counts = table[column][table[column] != IGNORE].value_counts()
         if len(counts):
             out[name] = int(max(counts.index, key=lambda label: (counts[label], -label)))
@@ -123,7 +137,9 @@ def evaluate(model: MultiTaskSFT, table: pd.DataFrame, batch_size: int, pad_id: 
     m = {f"loss.{t}": totals.loss(t) or 0.0 for t in model.weights}
     m["loss.total"] = sum(model.weights[t] * m[f"loss.{t}"] for t in model.weights)
     for name in model.heads:
-        if totals.gold[name]:
+        if totals.gold[name] and name in REGRESSION_HEADS:
+            m[f"{name}.mae"] = totals.mae(name)
+        elif totals.gold[name]:
             m[f"{name}.accuracy"] = totals.accuracy(name)
             m[f"{name}.macro_f1"] = float(f1_score(totals.gold[name], totals.preds[name], average="macro",
                                                    zero_division=0))
@@ -219,7 +235,9 @@ def _step_record(totals: TermTotals, grad_norm: float | None) -> dict[str, float
         if totals.loss(term) is not None:
             rec[f"train.loss.{term}"] = totals.loss(term)
     for name in totals.core.heads:
-        if totals.accuracy(name) is not None:
+        if name in REGRESSION_HEADS and totals.mae(name) is not None:
+            rec[f"train.{name}.mae"] = totals.mae(name)
+        elif name not in REGRESSION_HEADS and totals.accuracy(name) is not None:
             rec[f"train.{name}.accuracy"] = totals.accuracy(name)
     return rec
 

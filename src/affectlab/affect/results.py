@@ -1,0 +1,50 @@
+"""Metrics, plot data and a chart of `train_affect`: the regressors next to the baselines."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from affectlab.io import save_figure_atomic, write_csv_atomic
+
+MODELS = ("constant_mean", "vader", "ridge", "lora")
+
+
+def train_metrics(run: dict[str, Any]) -> dict[str, Any]:
+    """`mae.<model>.<axis|mean>`, `r.<model>.<axis>`, `archetype_mae.<archetype>.<model>`, the ridge choice,
+    rows and the LoRA loop's final dev pass."""
+    scores, by_arch = run["scores"], run["by_archetype"]
+    m: dict[str, Any] = {}
+    for model, rows in scores.groupby("model", sort=False):
+        m.update({f"mae.{model}.{r.axis}": r.mae for r in rows.itertuples()})
+        m[f"mae.{model}.mean"] = float(rows["mae"].mean())
+        m.update({f"r.{model}.{r.axis}": r.r for r in rows.itertuples() if not math.isnan(r.r)})
+    m.update({f"archetype_mae.{r.archetype}.{r.model}": r.mae for r in by_arch.itertuples()})
+    m.update({"ridge.layer": run["ridge"]["layer"], "ridge.alpha": run["ridge"]["alpha"],
+              "ridge.dev_mae": run["ridge"]["dev_mae"], **{f"rows.{k}": v for k, v in run["rows"].items()},
+              "rows.train_used": run["train_used"]})
+    final = run["fit"].final_eval
+    m.update({"lora.dev_mae": final.get("affect.mae"), "lora.dev_loss": final.get("loss.affect"),
+              "steps": int(run["fit"].history[-1]["step"]), "resumed_from": run["fit"].resumed_from,
+              "seconds": run["fit"].seconds})
+    return m
+
+
+def write_train_plots(run: dict[str, Any], folder: str | Path) -> None:
+    from affectlab.plotting import pyplot
+    plt = pyplot()
+    folder = Path(folder)
+    write_csv_atomic(run["scores"], folder / "scores.csv")
+    write_csv_atomic(run["by_archetype"], folder / "archetype_mae.csv")
+    layers = pd.DataFrame({"layer": range(len(run["ridge"]["by_layer"])), "dev_mae": run["ridge"]["by_layer"]})
+    write_csv_atomic(layers, folder / "ridge_layers.csv")
+    wide = run["by_archetype"].pivot(index="archetype", columns="model", values="mae")
+    wide = wide[[m for m in MODELS if m in wide]]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    wide.plot.bar(ax=ax, width=0.8)
+    ax.set_ylabel("test MAE (mean over the axes a model predicts)")
+    ax.set_title("Affect regressors vs baselines per archetype (VADER: valence only)")
+    ax.tick_params(axis="x", labelrotation=30)
+    save_figure_atomic(fig, folder / "archetype_mae.png")
