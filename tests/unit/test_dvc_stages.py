@@ -23,3 +23,18 @@ def test_stage_params_are_exactly_the_sections_its_script_loads(name):
     stage = STAGES[name]
     loaded = graph.loaded_sections(graph.script_of(stage))
     assert sorted(stage.get("params", [])) == sorted(loaded), f"dvc.yaml: {name} loads params {sorted(loaded)}"
+
+
+def test_readme_dag_is_the_dvc_dag_with_every_stage_in_one_family():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    dvc = Path(sys.executable).with_name("dvc")
+    dot = subprocess.run([str(dvc), "dag", "--dot"], cwd=graph.REPO, capture_output=True, text=True, check=True)
+    mermaid = (graph.REPO / "README.md").read_text().split("```mermaid\n", 1)[1].split("```", 1)[0]
+    edges = set(re.findall(r"^  (\w+) --> (\w+)$", mermaid, re.M))
+    assert edges == set(re.findall(r'"(\w+)" -> "(\w+)"', dot.stdout)), "README's DAG: regenerate it from `dvc dag`"
+    in_families = re.findall(r"^    (\w+)$", mermaid, re.M)
+    assert sorted(in_families + ["prepare_model"]) == sorted(STAGES)
