@@ -48,15 +48,16 @@ def test_every_section_of_params_yaml_parses(section):
     assert isinstance(load_params(SECTIONS[section], PARAMS), SECTIONS[section])
 
 
-def test_params_yaml_with_the_hub_profile_applied_parses(tmp_path):
+@pytest.mark.parametrize("profile", sorted((REPO / "profiles").glob("*.yaml")), ids=lambda p: p.name)
+def test_params_yaml_with_each_profile_applied_parses(profile):
     params = read_params_file(PARAMS)
-    for dotted, value in yaml.safe_load((REPO / "profiles/hub.yaml").read_text()).items():
+    for dotted, value in yaml.safe_load(profile.read_text()).items():
         *parents, leaf = dotted.split(".")
-        node = section_of(params, ".".join(parents), "profiles/hub.yaml") if parents else params
-        assert leaf in node, f"profiles/hub.yaml: {dotted} is not in params.yaml"
+        node = section_of(params, ".".join(parents), profile.name) if parents else params
+        assert leaf in node, f"{profile.name}: {dotted} is not in params.yaml"
         node[leaf] = value
     for section, schema in SECTIONS.items():
-        parse_settings(section_of(params, section, "hub"), schema, f"hub: {section}")
+        parse_settings(section_of(params, section, profile.name), schema, f"{profile.name}: {section}")
 
 
 def test_every_params_key_belongs_to_a_section_some_stage_loads():
