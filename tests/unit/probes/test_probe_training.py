@@ -6,7 +6,7 @@ from safetensors.numpy import load_file
 
 from affectlab.probes.report import write_auc_csv
 from affectlab.probes.settings import ProbeTrainSettings
-from affectlab.probes.study import run_study, save_probes, summary_metrics
+from affectlab.probes.study import run_study, save_probes, summary_metrics, uncorrelated_permutation
 from affectlab.probes.training import auc_by_probe, fit_probes, standardizer
 from probe_fixtures import separable_activations
 from repo_params import settings
@@ -31,6 +31,16 @@ def test_probes_read_separable_layers_and_the_shuffled_control_does_not():
     m = summary_metrics(study)
     assert m["best.layer"] == study.best_layer and m["best.test.auc_roc"] == aucs[study.best_layer]
     assert m["shuffled.test.auc_roc_max"] < 0.75 and m["layers"] == 3
+
+
+@pytest.mark.parametrize("n_pos,n_neg", [(8, 8), (75, 75), (5, 11)])
+def test_the_control_labels_keep_the_class_counts_and_agree_with_the_real_ones_only_by_chance(n_pos, n_neg):
+    y = np.array([1] * n_pos + [0] * n_neg)
+    for seed in range(20):
+        z = uncorrelated_permutation(y, np.random.default_rng(seed))
+        assert z.sum() == n_pos and set(z.tolist()) <= {0, 1}
+        # as many positives keep their label as independence predicts (8 of 16 -> 4), never 12 of 16
+        assert (z[y == 1] == 1).sum() == round(n_pos * n_pos / len(y))
 
 
 def test_training_all_layers_together_equals_training_each_layer_alone():
