@@ -143,3 +143,31 @@ def test_top_p_nucleus_is_the_distribution_of_generates_top_p_warper(top_p, spre
     reference = TopPLogitsWarper(top_p)(None, scores.clone()).softmax(-1)
     assert torch.equal(ours > 0, reference > 0)
     assert torch.allclose(ours / ours.sum(-1, keepdim=True), reference, atol=1e-6)
+
+
+OPENING = "can you help me understand why i feel this way ? it sounds like you are going through a lot . "
+
+
+def test_sampling_prefills_a_shared_opening_once_with_the_same_logits_as_whole_prompts():
+    model, tok = lively_lm()
+    tok.padding_side = "left"
+    enc = tok(render_prompts(tok, [OPENING + p for p in RAGGED], "be kind"), return_tensors="pt", padding=True,
+              add_special_tokens=False)
+    with torch.inference_mode():
+        shared, mask, positions = generation._prefill(model, enc["input_ids"], enc["attention_mask"], {},
+                                                      share_prefix=True)
+        whole, _, whole_positions = generation._prefill(model, enc["input_ids"], enc["attention_mask"], {},
+                                                        share_prefix=False)
+    assert shared.logits.shape[1] <= whole.logits.shape[1] - 16  # only the rows' own tokens ran as queries
+    assert torch.allclose(shared.logits[:, -1], whole.logits[:, -1], atol=1e-4)
+    assert torch.equal(positions[:, -1], whole_positions[:, -1])
+
+
+def test_sampling_with_a_shared_opening_is_reproducible_and_greedy_stays_identical_to_generate(monkeypatch):
+    model, tok = lively_lm()
+    prompts = [OPENING + p for p in RAGGED]
+    sampled = LONG.replace(do_sample=True, temperature=0.8, top_p=0.9)
+    a = generate_ids(model, tok, prompts, sampled, batch_size=6, seed=1, system="be kind")
+    assert a == generate_ids(model, tok, prompts, sampled, batch_size=6, seed=1, system="be kind")
+    greedy = generate_ids(model, tok, prompts, LONG, batch_size=4, system="be kind")
+    assert greedy == plain(model, tok, prompts, LONG, monkeypatch, batch_size=4, system="be kind")
