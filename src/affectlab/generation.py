@@ -245,7 +245,9 @@ def top_p_nucleus(scores, top_p: float, first_k: int = 64):
     """(token ids, unnormalised probabilities) of each row's nucleus: the distribution generate's
     TopPLogitsWarper leaves (a token stays while the mass ranked above it is < top_p), computed on the
     top-k tokens, k growing until every row's nucleus fits, instead of sorting the whole vocabulary
-    (49k tokens x 32 rows every step). Ids outside the nucleus have weight 0."""
+    (49k tokens x 32 rows every step). Ids outside the nucleus have weight 0. Measured on the first-step
+    logits of generate_sentiment's prompts (nuclei of 24-50 tokens), batch 32, 1 thread on the loaded
+    2-core machine: 24 ms per step vs 699 ms for generate's temperature + top-p warpers and sampling."""
     import torch
 
     log_total = torch.logsumexp(scores, dim=-1, keepdim=True)
