@@ -108,6 +108,7 @@ def test_peft_wrapped_model_gives_the_same_greedy_ids_as_its_generate(monkeypatc
     base_ids = generate_ids(model, tok, RAGGED, LONG, batch_size=3)
     torch.manual_seed(1)
     lora = get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)).eval()
+    assert generation._loop_supports(lora)  # the loop serves it, not the fallback
     ours = generate_ids(lora, tok, RAGGED, LONG, batch_size=3)
     assert ours == plain(lora, tok, RAGGED, LONG, monkeypatch, batch_size=3)
     assert ours != base_ids  # the adapter is active
