@@ -197,6 +197,16 @@ def eval_prompts_case(tmp: Path) -> tuple[int, str]:
     return in_process(lambda: load_prompt_file("redteam.jsonl"))
 
 
+def corrupt_vocabulary_case(tmp: Path) -> tuple[int, str]:
+    import pandas as pd
+    params()
+    Path("data/reasoner").mkdir(parents=True)
+    pd.DataFrame({"id": ["a"], "text": ["so glad"], "label": ["joy"], "split": ["train"]}).to_parquet(
+        "data/reasoner/clean.parquet")
+    write("data/reasoner/labels.json", '{"label_set": "ekman", "labels": ["joy",')
+    return stage("build_cot")
+
+
 # ------------------------------------------------------------------ CSV --------------------------------------
 CSV_COLUMNS = ("candidate_id", "source", "session_id", "file", "suggested", "prior_valence", "prior_intimacy",
                "prior_tension", "context", "text", "valence", "intimacy", "tension", "confidence", "tags")
@@ -450,6 +460,9 @@ CASES = [
          "error: transcripts/a.chat.jsonl:2: turn: must be int, got str '2'", transcript_case),
     Case("eval-prompt-empty", "eval prompt set (JSONL)", "`\"prompt\": \"\"`",
          "error: redteam.jsonl:2: needs a string prompt_id and a non-empty string prompt", eval_prompts_case),
+    Case("json-vocabulary-cut-off", "JSON written by a stage (`data/reasoner/labels.json`)", "the file cut off",
+         "error: data/reasoner/labels.json: not valid JSON (line 1 column 41: Expecting value); run `dvc repro clean_goemotions`",
+         corrupt_vocabulary_case),
     # CSV (affect import-csv)
     Case("csv-not-a-number", "CSV (`affect import-csv`)", "`valence` = `high`",
          "error: sheet.csv:3: valence: must be a number, got 'high'", sheet_case([{**SHEET_ROW, "valence": "high"}])),
@@ -500,7 +513,7 @@ CASES = [
          model_case(lambda: (not_a_model(), write("models/affect/manifest.json", "{}")),
                     "affectlab.affect", "predict", "hi", "--base", "models/base")),
     Case("model-missing-adapter", "adapter folder (`reasoning analyze`)", "`models/reasoner/adapter/` missing",
-         "error: models/reasoner/adapter/: no PEFT adapter here (adapter_config.json missing); run `dvc repro train_sft`",
+         "error: models/reasoner/adapter/: no PEFT adapter here (adapter_config.json missing); run `dvc repro train_reasoner`",
          model_case(reasoner_without_adapter, "affectlab.reasoning", "analyze", "hello")),
     Case("probes-corrupt-meta", "probes folder (`probes predict`)", "`probes.json` cut off",
          "error: models/probes/probes.json: not valid JSON (...); run `dvc repro train_probes`",

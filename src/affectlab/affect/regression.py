@@ -224,7 +224,7 @@ class AffectPredictor:
             raise ModelError(f"{model_dir}/: no {META_FILE}; run `dvc repro train_affect`")
         self.manifest = read_json(model_dir / META_FILE, "run `dvc repro train_affect`")
         lm, self.tokenizer = load_base(base_dir or self.manifest["base_dir"])
-        self.model = MultiTaskSFT(load_adapter(lm, model_dir / "adapter"), {HEAD: len(AXES)}, WEIGHTS)
+        self.model = MultiTaskSFT(load_adapter(lm, model_dir / "adapter", "train_affect"), {HEAD: len(AXES)}, WEIGHTS)
         load_heads_into(self.model, model_dir / "heads.safetensors")
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
 

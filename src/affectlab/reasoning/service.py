@@ -65,7 +65,7 @@ class Analyzer:
         if not labels_file.is_file():
             raise ModelError(f"{labels_file}: missing (it names the label set); run `dvc repro train_reasoner`")
         model, tokenizer = load_base(base_dir)
-        model = load_adapter(model, adapter_dir).merge_and_unload()  # no LoRA overhead per decoding step
+        model = load_adapter(model, adapter_dir, "train_reasoner").merge_and_unload()  # no LoRA overhead per decoding step
         labels = read_json(labels_file, "run `dvc repro train_reasoner`")
         if not isinstance(labels, dict) or not isinstance(labels.get("labels"), list):
             raise ModelError(f"{labels_file}: expected {{\"labels\": [...]}}; run `dvc repro train_reasoner`")
