@@ -5,12 +5,11 @@ Writes data/reasoner/cot.parquet (id, split, text, label, target, origin), metri
        reasoner.cot.teacher.checkpoint while a teacher runs (resumable; removed at the end)
 Params reasoner.cot.*, emotion.* (the scorer cited by template targets)
 """
-import json
 from pathlib import Path
 
 from affectlab.config import load_params, stage_main
 from affectlab.emotion import EMOTIONS, EmotionSettings, make_scorer
-from affectlab.io import read_parquet, write_parquet_atomic
+from affectlab.io import read_json, read_parquet, write_parquet_atomic
 from affectlab.metrics import write_metrics
 from affectlab.reasoning.cot import CueLexicon, cot_metrics, template_targets
 from affectlab.reasoning.settings import ReasonerCotSettings
@@ -23,7 +22,7 @@ DATA = Path("data/reasoner")
 def main() -> None:
     p = load_params(ReasonerCotSettings)
     clean = read_parquet(DATA / "clean.parquet", ["id", "text", "label", "split"])
-    vocab = json.loads((DATA / "labels.json").read_text())
+    vocab = read_json(DATA / "labels.json", "run `dvc repro clean_goemotions`")
     train = clean[clean["split"] == "train"]
     table = clean[clean["split"].isin(["train", "validation"])].reset_index(drop=True)
     lexicon = CueLexicon(train["text"].tolist(), train["label"].tolist(), p.prior, p.min_count)

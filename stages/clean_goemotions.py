@@ -30,7 +30,7 @@ def main() -> None:
     data = load_hub_dataset(src.path, src.config, revision=src.revision)
     with timed("clean_goemotions", "rater rows") as stats:
         result = clean({s: data[s].to_pandas() for s in data}, p, MiniLM(), Vader().compound,
-                       f"{src.path}[{src.config}]")
+                       src.path + (f"[{src.config}]" if src.config else ""))
         stats["n"] = result.stats["rows"]
     write_parquet_atomic(result.table, OUT / "clean.parquet")
     with atomic_path(OUT / "embeddings.npy") as tmp, open(tmp, "wb") as f:

@@ -5,7 +5,6 @@ Writes metrics/reasoner_eval.json, plots/reasoner/{per_class.csv,confusion.csv,c
        data/reasoner/predictions.jsonl, reports/reasoner.md
 Params reasoner.eval.*, emotion.* (family A's scorer as a baseline)
 """
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 
 from affectlab.config import load_params, stage_main
 from affectlab.emotion import EMOTIONS, EmotionSettings, make_scorer
-from affectlab.io import read_parquet, write_csv_atomic, write_jsonl_atomic, write_text_atomic
+from affectlab.io import read_json, read_parquet, write_csv_atomic, write_jsonl_atomic, write_text_atomic
 from affectlab.metrics import flatten, write_metrics
 from affectlab.models import BASE_DIR, load_adapter, load_base
 from affectlab.progress import timed
@@ -28,7 +27,7 @@ DATA, PLOTS = Path("data/reasoner"), Path("plots/reasoner")
 @stage_main
 def main() -> None:
     p = load_params(ReasonerEvalSettings)
-    labels = tuple(json.loads((DATA / "labels.json").read_text())["labels"])
+    labels = tuple(read_json(DATA / "labels.json", "run `dvc repro clean_goemotions`")["labels"])
     clean = read_parquet(DATA / "clean.parquet", ["id", "text", "label", "split"])
     vectors = np.load(DATA / "embeddings.npy")
     train, test = (clean["split"] == "train").to_numpy(), (clean["split"] == "test").to_numpy()
@@ -40,7 +39,7 @@ def main() -> None:
         base_replies = generate_replies(model, tokenizer, texts, labels, p.decoding, p.batch_size, p.seed)
         base_stats["n"] = len(rows)
     # merged into the weights: the same function as the adapter, without LoRA's extra matmuls at every step
-    model = load_adapter(model, "models/reasoner/adapter").merge_and_unload()
+    model = load_adapter(model, "models/reasoner/adapter", "train_reasoner").merge_and_unload()
     with timed("evaluate_reasoner: reasoner", "rows") as stats:
         replies = generate_replies(model, tokenizer, texts, labels, p.decoding, p.batch_size, p.seed)
         reasonings = [split_reply(r) for r in replies]

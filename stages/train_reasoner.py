@@ -5,12 +5,11 @@ Writes models/reasoner/{adapter/,heads.safetensors,manifest.json,labels.json}, p
        + losses.png), metrics/reasoner_train.json; reasoner.train.checkpoint_dir while running (resumed)
 Params reasoner.train.*, sft.lora.*, quant.*, model.*
 """
-import json
 from collections import Counter
 from pathlib import Path
 
 from affectlab.config import load_params, stage_main
-from affectlab.io import read_parquet, write_json_atomic
+from affectlab.io import read_json, read_parquet, write_json_atomic
 from affectlab.metrics import write_metrics
 from affectlab.models import BASE_DIR, ModelSettings, load_base
 from affectlab.reasoning.settings import ReasonerTrainSettings
@@ -25,7 +24,7 @@ DATA = Path("data/reasoner")
 def main() -> None:
     p = load_params(ReasonerTrainSettings)
     settings = run_settings(load_params(ModelSettings), load_params(LoraSettings), p, load_params(QuantSettings))
-    vocab = json.loads((DATA / "labels.json").read_text())
+    vocab = read_json(DATA / "labels.json", "run `dvc repro clean_goemotions`")
     cot = read_parquet(DATA / "cot.parquet", ["id", "split", "text", "target"])
     counts = Counter()
     _, tokenizer = load_base(BASE_DIR)

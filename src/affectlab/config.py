@@ -21,6 +21,7 @@ import yaml
 from pydantic import ConfigDict, Field
 
 from affectlab.errors import AffectlabError, ConfigError
+from affectlab.io import yaml_error
 
 PARAMS_FILE = "params.yaml"
 S = TypeVar("S", bound="Settings")
@@ -61,7 +62,7 @@ def read_params_file(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     try:
         data = yaml.load(path.read_text(), Loader=_Yaml12Loader)
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+        raise ConfigError(str(yaml_error(path, e))) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of sections, got {type(data).__name__}")
     return data

@@ -126,6 +126,40 @@ def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Itera
         yield lineno, obj
 
 
+def read_json(path: str | Path, fix: str = "") -> Any:
+    """A JSON file, or InputError `file: not valid JSON (line L column C: reason)` plus how to fix it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found" + (f"; {fix}" if fix else "")) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        where = f"line {e.lineno} column {e.colno}: {e.msg}" if isinstance(e, json.JSONDecodeError) else str(e)
+        raise InputError(f"{path}: not valid JSON ({where})" + (f"; {fix}" if fix else "")) from None
+
+
+def yaml_error(path: str | Path, error: Exception) -> InputError:
+    """One line for a YAML syntax error (PyYAML's own message runs over several lines): `file:line: ...`."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    return InputError(f"{where}: not valid YAML ({problem}" + (f", {context}" if context else "") + ")")
+
+
+def read_yaml(path: str | Path, loader: Any = None) -> Any:
+    """A YAML file (safe loader unless `loader`); a syntax error is one InputError naming file and line."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        return yaml.load(path.read_text(), Loader=loader or yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        raise yaml_error(path, e) from None
+
+
 def write_parquet_atomic(table: Any, path: str | Path) -> None:
     """Write a pandas DataFrame or pyarrow Table to parquet atomically."""
     import pyarrow as pa

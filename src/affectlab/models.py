@@ -150,14 +150,15 @@ def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
                          f"{fix} --force") from None
 
 
-def load_adapter(model, adapter_dir: str | Path):
-    """Attach a saved PEFT adapter (e.g. `models/sft/adapter`) to a loaded base model, for inference."""
+def load_adapter(model, adapter_dir: str | Path, stage: str = "train_sft"):
+    """Attach a saved PEFT adapter (e.g. `models/sft/adapter`) to a loaded base model, for inference;
+    `stage` is the one that writes it (named in the fix of a missing adapter)."""
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
     if not (adapter_dir / "adapter_config.json").is_file():
         raise ModelError(f"{adapter_dir}/: no PEFT adapter here (adapter_config.json missing); "
-                         "run `dvc repro train_sft`")
+                         f"run `dvc repro {stage}`")
     try:
         return PeftModel.from_pretrained(model, str(adapter_dir)).eval()
     except Exception as e:  # a mismatched base or a garbled file raises many types

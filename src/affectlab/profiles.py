@@ -10,9 +10,16 @@ null, true/false, ints and floats (repr) as themselves; lists as `[a,b]`; a stri
 reads it as that same string (`org/name`, `hf://datasets/x`), otherwise single-quoted (`'0123'`, `'null'`).
 A string containing whitespace cannot be printed that way; `run` passes the overrides as separate
 arguments, so it takes any value.
+
+Run from a folder with params.yaml, the command first checks the profile against it: every key must name a
+value of params.yaml (`-S` would add a typo as a new key), and every params section the profile changes
+must still validate with its settings class. So a typo or a wrong type stops here, in one line, before
+`dvc exp run` starts anything.
 """
 from __future__ import annotations
 
+import copy
+import importlib
 import re
 import subprocess
 import sys
@@ -21,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from affectlab.config import stage_main
+from affectlab.config import PARAMS_FILE, Settings, parse_settings, read_params_file, section_of, stage_main
 from affectlab.errors import AffectlabError, ConfigError
 
 USAGE = "usage: python -m affectlab.profiles [run] PROFILE.yaml [dvc exp run args...]"
@@ -30,6 +37,10 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)*")
 # sign or dot could start a number, and the whole string could still be a keyword (see _KEYWORDS).
 _BARE = re.compile(r"[A-Za-z_/][A-Za-z0-9_./:@+-]*")
 _KEYWORDS = {"true", "false", "null", "inf", "nan"}  # matched case-insensitively by the grammar
+# modules that define the settings class of every params.yaml section
+SETTINGS_MODULES = ("affectlab.models", "affectlab.sampling.settings", "affectlab.emotion.settings",
+                    "affectlab.sentiment.settings", "affectlab.probes.settings", "affectlab.sft.settings",
+                    "affectlab.evaluation.settings", "affectlab.reasoning.settings", "affectlab.affect.settings")
 
 
 def read_profile(path: str | Path) -> dict[str, Any]:
@@ -92,6 +103,47 @@ def profile_overrides(path: str | Path, *, for_shell: bool = True) -> list[str]:
     return args
 
 
+def settings_classes() -> list[type[Settings]]:
+    """Every settings class that reads a params.yaml section (`SECTION` set)."""
+    for module in SETTINGS_MODULES:
+        importlib.import_module(module)
+    found, todo = [], list(Settings.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.SECTION and cls not in found:
+            found.append(cls)
+    return sorted(found, key=lambda c: c.SECTION)
+
+
+def check_profile(path: str | Path, params_file: str | Path = PARAMS_FILE) -> None:
+    """ConfigError `PROFILE: dotted.key: ...` for a key params.yaml does not have, or for a value that makes
+    a section invalid that was valid before (sections params.yaml itself gets wrong are not the profile's)."""
+    profile = read_profile(path)
+    before = read_params_file(params_file)
+    after = copy.deepcopy(before)
+    for key, value in profile.items():
+        *parents, leaf = key.split(".")
+        node, seen = after, []
+        for part in parents:
+            if not isinstance(node, dict) or part not in node:
+                break
+            node, seen = node[part], [*seen, part]
+        if len(seen) < len(parents) or not isinstance(node, dict) or leaf not in node:
+            where = ".".join(seen) or "the top level"
+            known = ", ".join(node) if isinstance(node, dict) else f"no keys ({type(node).__name__})"
+            raise ConfigError(f"{path}: {key}: not a key of {params_file} ({where} has {known})")
+        node[leaf] = value
+    for cls in settings_classes():
+        if not any(key == cls.SECTION or key.startswith(cls.SECTION + ".") for key in profile):
+            continue
+        try:
+            parse_settings(section_of(before, cls.SECTION, str(params_file)), cls, "")
+        except ConfigError:
+            continue
+        parse_settings(section_of(after, cls.SECTION, str(params_file)), cls, f"{path}: {cls.SECTION}")
+
+
 def run_profile(path: str | Path, extra: list[str]) -> int:
     """`dvc exp run` with the profile's overrides, then `extra` (so a later `-S key=value` wins)."""
     argv = ["dvc", "exp", "run", *profile_overrides(path, for_shell=False), *extra]
@@ -105,10 +157,14 @@ def run_profile(path: str | Path, extra: list[str]) -> int:
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["run"] and len(args) >= 2:
+        if Path(PARAMS_FILE).is_file():
+            check_profile(args[1])
         sys.exit(run_profile(args[1], args[2:]))
     if len(args) != 1 or args[0] == "run" or args[0].startswith("-"):
         print(USAGE, file=sys.stderr)
         sys.exit(2)
+    if Path(PARAMS_FILE).is_file():
+        check_profile(args[0])
     print(" ".join(profile_overrides(args[0])))
 
 

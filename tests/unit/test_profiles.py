@@ -223,3 +223,9 @@ def test_printed_overrides_queue_an_experiment_with_the_profile_values(tmp_path)
     params = queued["data"]["params"]["params.yaml"]["data"]
     for key, value in yaml.safe_load(TRICKY).items():
         assert typed(dotted(params, key)) == typed(value), key
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.name)
+def test_every_repo_profile_passes_the_check_against_params_yaml(profile):
+    from affectlab.profiles import check_profile
+    check_profile(profile, REPO / "params.yaml")  # every key exists, every section it changes still validates

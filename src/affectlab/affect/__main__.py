@@ -7,15 +7,15 @@
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from affectlab.cli import ArgumentParser
 from affectlab.errors import AffectlabError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m affectlab.affect")
+    parser = ArgumentParser(prog="python -m affectlab.affect")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("label", "label candidates in the terminal"),
                            ("export-csv", "write candidates as a CSV sheet to label")):

@@ -23,13 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import yaml
-
 from affectlab.affect.records import ARCHETYPES, AXES, ROLES, TAXONOMY, normalise_text
 from affectlab.affect.settings import AffectHarvestSettings
 from affectlab.errors import InputError
 from affectlab.hub_data import load_hub_dataset
-from affectlab.io import append_jsonl, fingerprint, read_jsonl
+from affectlab.io import append_jsonl, fingerprint, read_jsonl, read_yaml
 from affectlab.progress import progress, timed
 from affectlab.sentiment.backends import Backend
 from affectlab.sentiment.collection import load_rounds, round_seed
@@ -62,10 +60,7 @@ def read_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: mapping file not found (affect.harvest.mapping)")
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: not valid YAML: {e}") from None
+    doc = read_yaml(path)
     if not isinstance(doc, dict) or set(doc) != {"goemotions", "transcript_tags"}:
         raise InputError(f"{path}: expected the keys goemotions (list of rules) and transcript_tags (mapping)")
     rules, seen = [], {}
@@ -221,7 +216,7 @@ def read_scenarios(folder: str | Path) -> list[Scenario]:
         raise InputError(f"{folder}: no <archetype>.yaml scenario files (affect.harvest.scenarios)")
     out, ids = [], set()
     for path in files:
-        doc = yaml.safe_load(path.read_text())
+        doc = read_yaml(path)
         if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list):
             raise InputError(f"{path}: expected {{archetype, scenarios: [{{id, prompt}}, ...]}}")
         _check_archetype(doc.get("archetype"), str(path))

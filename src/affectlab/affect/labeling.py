@@ -188,6 +188,10 @@ def import_csv(path: str | Path, out: str | Path) -> Counter:
             raise InputError(f"{path}:1: {missing[0]}: column missing (expected {', '.join(CSV_COLUMNS)})")
         for row in reader:
             where = f"{path}:{reader.line_num}"
+            cells = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+            if None in row or None in row.values():  # DictReader pads a short row with None, keeps extras under None
+                raise InputError(f"{where}: {cells} cells, the header has {len(reader.fieldnames)} "
+                                 "(a cell with a comma must be quoted)")
             given = [k for k in ANSWERS if row[k].strip()]
             if not given:
                 counts["unlabeled"] += 1

@@ -9,7 +9,6 @@ Baselines: the train split's mean of each axis, and VADER compound as a valence 
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from pathlib import Path
@@ -21,7 +20,7 @@ import torch
 
 from affectlab.affect.records import AXES
 from affectlab.affect.settings import AffectRidgeSettings, AffectTrainSettings
-from affectlab.io import atomic_dir, fingerprint, write_json_atomic
+from affectlab.io import atomic_dir, fingerprint, read_json, write_json_atomic
 from affectlab.lexical import Vader
 from affectlab.models import load_adapter, load_base
 from affectlab.probes.capture import pooled_batches
@@ -223,9 +222,9 @@ class AffectPredictor:
         model_dir = Path(model_dir)
         if not (model_dir / META_FILE).is_file():
             raise ModelError(f"{model_dir}/: no {META_FILE}; run `dvc repro train_affect`")
-        self.manifest = json.loads((model_dir / META_FILE).read_text())
+        self.manifest = read_json(model_dir / META_FILE, "run `dvc repro train_affect`")
         lm, self.tokenizer = load_base(base_dir or self.manifest["base_dir"])
-        self.model = MultiTaskSFT(load_adapter(lm, model_dir / "adapter"), {HEAD: len(AXES)}, WEIGHTS)
+        self.model = MultiTaskSFT(load_adapter(lm, model_dir / "adapter", "train_affect"), {HEAD: len(AXES)}, WEIGHTS)
         load_heads_into(self.model, model_dir / "heads.safetensors")
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
 

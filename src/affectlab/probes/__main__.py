@@ -3,15 +3,15 @@
 Prints one line per text: label <tab> P(positive) <tab> text."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from affectlab.cli import ArgumentParser
 from affectlab.errors import AffectlabError, InputError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m affectlab.probes")
+    parser = ArgumentParser(prog="python -m affectlab.probes")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="classify texts with the trained sentiment probes")
     p.add_argument("texts", nargs="*", help="texts to classify")
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                     raise InputError(f"{args.file}:{lineno}: empty text; give one non-empty sentence per line")
             texts += lines
         if not texts:
-            parser.error("give texts as arguments or --file")
+            p.error("give texts as arguments or --file")
         from affectlab.probes.predict import Predictor
         predictor = Predictor.load(args.probes, args.model)
         predictions = predictor.predict(texts, args.ensemble, source=source)

@@ -102,8 +102,16 @@ def read_activations(folder: str | Path, *, model: str, pooling: str) -> Activat
             if attrs.get("layer") != i or attrs.get("num_layers") != len(files):
                 raise InputError(f"{path}: layer {attrs.get('layer')} of {attrs.get('num_layers')}, expected layer "
                                  f"{i} of {len(files)} (files from different captures are mixed)")
+            for name in ("activations", "labels", "ids", "split"):
+                if name not in f:
+                    raise InputError(f"{path}: no {name!r} dataset (a layer file holds activations, labels, ids, "
+                                     "split); re-run `dvc repro capture_activations`")
             x = f["activations"][:].astype(np.float32)
             ids = f["ids"].asstr()[:]
+            expected = [len(ids), attrs.get("hidden_size")]
+            if list(x.shape) != expected:
+                raise InputError(f"{path}: activations has shape {list(x.shape)}, expected {expected} (rows x "
+                                 "hidden_size); re-run `dvc repro capture_activations`")
             if first is None:
                 first = Activations(np.empty(0), f["labels"][:].astype(np.int64), ids, f["split"].asstr()[:], attrs)
             elif not np.array_equal(ids, first.ids) or x.shape[1] != first.attrs["hidden_size"]:

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Sequence
@@ -14,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from affectlab.errors import InputError, ModelError
+from affectlab.io import read_json
 from affectlab.probes.capture import pooled_batches
 
 from affectlab.probes.study import META_FILE, PROBE_FILE
@@ -44,7 +44,7 @@ class Predictor:
         probes_dir = Path(probes_dir)
         if not (probes_dir / META_FILE).is_file() or not (probes_dir / PROBE_FILE).is_file():
             raise ModelError(f"{probes_dir}/: no {PROBE_FILE} + {META_FILE}; run `dvc repro train_probes`")
-        meta = json.loads((probes_dir / META_FILE).read_text())
+        meta = read_json(probes_dir / META_FILE, "run `dvc repro train_probes`")
         model, tokenizer = load_base(model_dir)
         return cls(model, tokenizer, meta, load_file(str(probes_dir / PROBE_FILE)))
 

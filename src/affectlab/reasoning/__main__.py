@@ -12,13 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from affectlab.cli import ArgumentParser
 from affectlab.errors import AffectlabError, InputError
 from affectlab.models import BASE_DIR
 from affectlab.reasoning.service import ADAPTER_DIR
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m affectlab.reasoning", description=__doc__.splitlines()[1])
+    ap = ArgumentParser(prog="python -m affectlab.reasoning", description=__doc__.splitlines()[1])
     ap.add_argument("--base", default=str(BASE_DIR), help="prepared base model folder")
     ap.add_argument("--adapter", default=str(ADAPTER_DIR), help="reasoner adapter folder")
     ap.add_argument("--params", default="params.yaml", help="params file (reasoner.eval: decoding)")

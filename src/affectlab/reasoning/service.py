@@ -1,8 +1,10 @@
 """Using the trained reasoner: `Analyzer` (the model loaded once) and the FastAPI app behind
-`python -m affectlab.reasoning serve` (POST /analyze_text {"text": ...} -> {"emotion", "reasoning", "scores"})."""
+`python -m affectlab.reasoning serve` (POST /analyze_text {"text": ...} -> {"emotion", "reasoning", "scores"}).
+
+A bad request gets 422 and ONE line, `{"detail": "text: what is wrong; what to send"}`, never FastAPI's list of
+error objects, and never reaches the model."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -10,14 +12,21 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from affectlab.errors import InputError, ModelError
 from affectlab.generation import Decoding
+from affectlab.io import read_json
 
 ADAPTER_DIR = Path("models/reasoner/adapter")
+# A chat message or a paragraph, not a document: the reasoner trains on texts of at most max_seq_len tokens,
+# and a multi-megabyte body would hold a worker for minutes.
+MAX_TEXT_CHARS = 4000
+SEND = 'send {"text": "..."}'
 
 
 def check_texts(texts: Sequence[str]) -> None:
     for i, text in enumerate(texts, start=1):
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"text {i}: empty; pass a non-empty text")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"text {i}: {len(text)} characters, at most {MAX_TEXT_CHARS}; pass a shorter text")
 
 
 class AnalyzeRequest(BaseModel):
@@ -29,6 +38,8 @@ class AnalyzeRequest(BaseModel):
     def _not_empty(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text is empty; send a non-empty text")
+        if len(value) > MAX_TEXT_CHARS:
+            raise ValueError(f"{len(value)} characters, at most {MAX_TEXT_CHARS}; send a shorter text")
         return value
 
 
@@ -54,8 +65,11 @@ class Analyzer:
         if not labels_file.is_file():
             raise ModelError(f"{labels_file}: missing (it names the label set); run `dvc repro train_reasoner`")
         model, tokenizer = load_base(base_dir)
-        model = load_adapter(model, adapter_dir).merge_and_unload()  # no LoRA overhead per decoding step
-        return cls(model, tokenizer, json.loads(labels_file.read_text())["labels"], decoding, batch_size, seed)
+        model = load_adapter(model, adapter_dir, "train_reasoner").merge_and_unload()  # no LoRA overhead per decoding step
+        labels = read_json(labels_file, "run `dvc repro train_reasoner`")
+        if not isinstance(labels, dict) or not isinstance(labels.get("labels"), list):
+            raise ModelError(f"{labels_file}: expected {{\"labels\": [...]}}; run `dvc repro train_reasoner`")
+        return cls(model, tokenizer, labels["labels"], decoding, batch_size, seed)
 
     def __call__(self, texts: Sequence[str]) -> list[dict]:
         from affectlab.reasoning.inference import analyze
@@ -67,9 +81,15 @@ class Analyzer:
 
 def create_app(analyzer: Analyzer):
     """The HTTP app; `analyzer` is loaded once by the caller and shared by every request."""
-    from fastapi import FastAPI
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
 
     app = FastAPI(title="affectlab emotion reasoner")
+
+    @app.exception_handler(RequestValidationError)
+    def one_line(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": request_error(exc.errors())})
 
     @app.post("/analyze_text", response_model=AnalyzeResponse)
     def analyze_text(request: AnalyzeRequest) -> AnalyzeResponse:
@@ -77,3 +97,19 @@ def create_app(analyzer: Analyzer):
         return AnalyzeResponse(emotion=result["emotion"], reasoning=result["reasoning"], scores=result["scores"])
 
     return app
+
+
+def request_error(errors: Sequence[dict]) -> str:
+    """The first of FastAPI's validation errors as one line: `field: what is wrong; what to send`."""
+    e = errors[0]
+    loc = [str(p) for p in e.get("loc", ()) if p != "body"]
+    if e.get("type") == "json_invalid":
+        reason = (e.get("ctx") or {}).get("error", "JSON decode error")
+        return f"body: not valid JSON ({reason} at character {loc[0] if loc else '?'}); {SEND}"
+    msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+    field = ".".join(loc) or "body"
+    if e.get("type") == "value_error":
+        return f"{field}: {msg}"
+    if e.get("type") in ("string_type", "model_attributes_type", "dict_type") and "input" in e:
+        msg += f", got {type(e['input']).__name__} {e['input']!r}"[:80]
+    return f"{field}: {msg}; {SEND}"

@@ -59,6 +59,7 @@ class ReasonerCleanSettings(Settings):
 class ReasonerTeacherSettings(Settings):
     """`reasoner.cot.teacher`: the LLM asked why a text expresses its gold label."""
     source: str                        # models/base | local model folder | hub id | ollama:<model>
+    revision: Optional[str]            # hub id: commit or tag (pin a 40-hex commit)
     ollama_url: str                    # ollama server (source ollama:<model>)
     timeout: PositiveFloat             # seconds per ollama request
     batch_size: PositiveInt            # prompts per generate() call and per checkpoint append

@@ -25,7 +25,7 @@ def make_teacher(p: ReasonerCotSettings):
     if t.source.startswith("ollama:"):
         return OllamaBackend(t.ollama_url, t.source.removeprefix("ollama:"), t.decoding, t.timeout)
     from affectlab.models import load_base, load_causal_lm
-    model, tokenizer = load_base(t.source) if Path(t.source, "config.json").is_file() else load_causal_lm(t.source)
+    model, tokenizer = load_base(t.source) if Path(t.source, "config.json").is_file() else load_causal_lm(t.source, t.revision)
     return TransformersBackend(model.eval(), tokenizer, t.decoding, t.batch_size, t.source)
 
 

@@ -6,6 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
+from affectlab.cli import ArgumentParser
 from affectlab.config import stage_main
 from affectlab.io import write_text_atomic
 from affectlab.review.compare import build_review
@@ -15,7 +16,7 @@ log = logging.getLogger("affectlab.review")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m affectlab.review",
+    ap = ArgumentParser(prog="python -m affectlab.review",
                                  description="One Markdown document of what a change did: params, metrics, "
                                              "stage outs and plots of --base vs --head.")
     ap.add_argument("--base", required=True, help="git revision or `dvc exp` name to compare against (e.g. origin/main)")

@@ -16,7 +16,7 @@ COLUMNS = ["id", "source", "row", "turn", "think", "response", "has_think", "unc
 def sample_sft(p: AuditSampleSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
     """(sample with COLUMNS, flat metrics). Reads footers, the source column of row groups whose statistics
     span sources, and the id/messages columns of the row groups that hold drawn rows: nothing else."""
-    ds = open_dataset(p.source)
+    ds = open_dataset(p.location)
     index_bytes = ds.counter.bytes
     rows = ds.rows_per_source
     alloc = allocate(rows, p.n, p.allocation, p.min_per_source)

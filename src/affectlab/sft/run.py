@@ -3,7 +3,6 @@ the adapter, heads, run manifest, metrics and curves."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from affectlab.io import atomic_dir, fingerprint, read_parquet, write_json_atomic
+from affectlab.io import atomic_dir, fingerprint, read_json, read_parquet, write_json_atomic
 from affectlab.models import BASE_DIR, ModelSettings, load_base
 from affectlab.sft.curves import LiveCurves, plot_losses
 from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_heads, wants_4bit
@@ -59,7 +58,7 @@ def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
     """Run training on data/sft and write models/sft/{adapter/,heads.safetensors,manifest.json} and the
     curves; returns the metrics for metrics/sft_train.json (None on the non-main processes of
     `accelerate launch`, which train but write nothing)."""
-    vocab = json.loads((DATA_DIR / "labels.json").read_text())
+    vocab = read_json(DATA_DIR / "labels.json", "run `dvc repro prepare_sft_data`")
     train = read_parquet(DATA_DIR / "train.parquet", TABLE_COLUMNS)
     val = read_parquet(DATA_DIR / "validation.parquet", TABLE_COLUMNS)
     return fit_and_save(settings, train, val, vocab,
