@@ -16,7 +16,8 @@ event "these tokens, then not a longer candidate's next token", so "1" does not 
 "10". The 11 probabilities are normalised and the expected rating is sum(r * p_r).
 
 Per context only the longest distinct token prefixes are run (one sequence of context + "1" for a
-digit-split tokenizer instead of 11), left-padded in batches, with logits kept for the last few positions.
+digit-split tokenizer instead of 11), and a question's text runs once for its four emotions (KV cache):
+on SmolLM2-135M that is ~330 tokens per question instead of ~1,300.
 """
 from __future__ import annotations
 
@@ -59,35 +60,35 @@ def _plan(conts: list[list[int]]) -> tuple[list[tuple[int, ...]], list[tuple[int
     return sorted(exts), need, stops
 
 
-def rating_distributions(model, tokenizer, contexts: Sequence[str], batch_size: int) -> np.ndarray:
-    """(len(contexts), 11) probabilities of the ratings 0..10 after each context."""
+def _common_prefix(seqs: list[list[int]]) -> int:
+    n = 0
+    while all(len(x) > n and x[n] == seqs[0][n] for x in seqs):
+        n += 1
+    return n
+
+
+def rating_distributions(model, tokenizer, questions: Sequence[Sequence[str]], batch_size: int) -> np.ndarray:
+    """(number of contexts, 11) probabilities of the ratings 0..10 after each context; `questions` holds
+    the contexts of each question (its emotions), which share the rendered question as a prefix."""
     import torch
 
-    plans = []
-    for context in contexts:
-        ctx, conts = _candidates(tokenizer, context)
-        if any(not c for c in conts):
-            raise ValueError(f"a rating adds no token after the context ending {context[-40:]!r}")
-        exts, need, stops = _plan(conts)
-        plans.append((ctx, conts, exts, need, stops))
-    seqs = [(i, ext) for i, plan in enumerate(plans) for ext in plan[2]]
+    plans, seqs = [], []  # seqs: (question, plan index, extension)
+    for q, contexts in enumerate(questions):
+        for context in contexts:
+            ctx, conts = _candidates(tokenizer, context)
+            if any(not c for c in conts):
+                raise ValueError(f"a rating adds no token after the context ending {context[-40:]!r}")
+            exts, need, stops = _plan(conts)
+            seqs += [(q, len(plans), ext) for ext in exts]
+            plans.append((ctx, conts, exts, need, stops))
     logits_of: dict[tuple[int, tuple[int, ...]], torch.Tensor] = {}
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    with timed("eqbench logprob", unit="sequences") as stats, torch.inference_mode():
-        batches = [seqs[i:i + batch_size] for i in range(0, len(seqs), batch_size)]
+    with timed("eqbench logprob", unit="questions") as stats, torch.inference_mode():
+        batches = [list(range(i, min(i + batch_size, len(questions)))) for i in range(0, len(questions), batch_size)]
         for batch in progress(batches, desc="eqbench logprob", unit="batch"):
-            ids = [plans[i][0] + list(ext) for i, ext in batch]
-            width, keep = max(map(len, ids)), 1 + max(len(ext) for _, ext in batch)
-            input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in ids])  # left-padded: ends align
-            mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in ids])
-            position_ids = (mask.cumsum(-1) - 1).clamp(min=0)  # a plain forward does not derive them
-            out = model(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device),
-                        position_ids=position_ids.to(model.device), logits_to_keep=keep)
-            logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
-            for row, (i, ext) in enumerate(batch):
-                logits_of[(i, ext)] = logprobs[row, keep - 1 - len(ext):]  # positions predicting ext, then after
+            rows = [s for s in seqs if s[0] in batch]
+            logits_of.update(_forward(model, tokenizer, batch, rows, plans))
             stats["n"] += len(batch)
-    dists = np.zeros((len(contexts), len(RATINGS)))
+    dists = np.zeros((len(plans), len(RATINGS)))
     for i, (ctx, conts, exts, need, stops) in enumerate(plans):
         scores = []
         for cont, prefix, stop in zip(conts, need, stops):
@@ -103,10 +104,53 @@ def rating_distributions(model, tokenizer, contexts: Sequence[str], batch_size: 
     return dists
 
 
+def _forward(model, tokenizer, batch: list[int], rows: list[tuple], plans: list[tuple]) -> dict:
+    """Log-probs at the positions that predict each row's extension (and the one after it).
+
+    The emotions of a question share its rendered text: that prefix runs once per question (left-padded
+    across the batch, KV cache kept), then every (emotion, extension) tail runs on a copy of its question's
+    cache (right-padded: a pad after the last real token is never attended to)."""
+    import torch
+
+    full = {(i, ext): plans[i][0] + list(ext) for _, i, ext in rows}
+    cut = {}
+    for q in batch:
+        mine = [(i, ext) for qq, i, ext in rows if qq == q]
+        # the last context token stays in the tail: its logits predict the first rating token
+        cut[q] = min(_common_prefix([full[k] for k in mine]), min(len(plans[i][0]) for i, _ in mine) - 1)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    prefixes = [full[next((i, e) for qq, i, e in rows if qq == q)][:cut[q]] for q in batch]
+    width = max(map(len, prefixes))
+    p_ids = torch.tensor([[pad] * (width - len(x)) + x for x in prefixes])
+    p_mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in prefixes])
+    dev = model.device
+    cache = None
+    if width:
+        out = model(input_ids=p_ids.to(dev), attention_mask=p_mask.to(dev), logits_to_keep=1, use_cache=True,
+                    position_ids=(p_mask.cumsum(-1) - 1).clamp(min=0).to(dev))  # a plain forward does not derive them
+        cache = out.past_key_values
+        cache.batch_select_indices(torch.tensor([batch.index(q) for q, _, _ in rows], device=dev))
+    tails = [full[(i, ext)][cut[q]:] for q, i, ext in rows]
+    t_width = max(map(len, tails))
+    t_ids = torch.tensor([x + [pad] * (t_width - len(x)) for x in tails])
+    t_mask = torch.tensor([[1] * len(x) + [0] * (t_width - len(x)) for x in tails])
+    row_q = [batch.index(q) for q, _, _ in rows]
+    mask = torch.cat([p_mask[row_q], t_mask], dim=1)
+    start = torch.tensor([cut[q] for q, _, _ in rows])[:, None]
+    out = model(input_ids=t_ids.to(dev), attention_mask=mask.to(dev), past_key_values=cache, use_cache=cache is not None,
+                position_ids=(start + torch.arange(t_width)[None]).to(dev))
+    logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
+    got = {}
+    for r, (q, i, ext) in enumerate(rows):
+        first = len(plans[i][0]) - cut[q] - 1  # tail position of the last context token
+        got[(i, ext)] = logprobs[r, first:first + len(ext) + 1]
+    return got
+
+
 def expected_ratings(model, tokenizer, questions: Sequence[str], emotions: Sequence[Sequence[str]],
                      batch_size: int) -> list[dict]:
     """Per question {"ratings": {emotion: expected rating}, "distribution": {emotion: [p_0 .. p_10]}}."""
-    contexts = [c for q, es in zip(questions, emotions) for c in rating_contexts(tokenizer, q, es)]
+    contexts = [rating_contexts(tokenizer, q, es) for q, es in zip(questions, emotions)]
     dists = rating_distributions(model, tokenizer, contexts, batch_size)
     out, k = [], 0
     for es in emotions:

@@ -11,7 +11,7 @@ CORPUS = [f"hurt excited conflicted relieved : {DIGITS}", "maya feels sad becaus
 QUESTIONS = ["Maya feels sad because Leo forgot the dinner . rate each emotion from 0 to 10 .",
              "rate each emotion .", "Leo forgot ."]
 EMOTIONS = [["Hurt", "Excited", "Conflicted", "Relieved"], ["Relieved", "Hurt", "Excited", "Conflicted"],
-            ["Excited", "Hurt", "Relieved", "Conflicted"]]
+            ["Excited", "Leo Hurt", "Relieved", "Conflicted"]]  # a two-token emotion: tails of unequal length
 
 
 def digit_split_tokenizer():
