@@ -1,45 +1,63 @@
-"""Generate responses of the base model and of base + SFT adapter for every evaluation prompt set.
+"""Answer every evaluation prompt set with the base model (`base`) or base + SFT adapter (`sft`).
 
-Reads  models/base/, models/sft/adapter/, the EQ-Bench source, the qualitative and red-team prompt files
-Writes data/eval/{base,sft}_{eqbench,qualitative,redteam}.jsonl (validated: schema + base/SFT parity)
+    python stages/export_eval.py base|sft
+
+Two DVC stages (export_eval_base, export_eval_sft), so that an ablation that only changes the adapter
+keeps the base answers. EQ-Bench is generated and parsed, or rated from log-probabilities
+(eval.export.eqbench.scoring).
+
+Reads  models/base/ (+ models/sft/adapter/ for sft), the EQ-Bench source, the qualitative and red-team prompts
+Writes data/eval/{base,sft}/{eqbench,qualitative,redteam}.jsonl (schema validated; parity in report_eval)
 Params eval.export
 """
 import shutil
+import sys
 from pathlib import Path
 
 from affectlab.config import load_params, stage_main
-from affectlab.evaluation.export import export_model
+from affectlab.errors import InputError
+from affectlab.evaluation.export import export_model, generated
+from affectlab.evaluation.logprob import logprob_answer
 from affectlab.evaluation.prompt_sets import load_eqbench, load_prompt_file
 from affectlab.evaluation.settings import EvalExportSettings
-from affectlab.evaluation.validation import read_exports
 from affectlab.generation import generate_chat
 from affectlab.io import fingerprint
 from affectlab.models import BASE_DIR, load_adapter, load_base
 
 OUT = Path("data/eval")
-CHECKPOINTS = Path("data/eval.checkpoints")  # outside the DVC out, which DVC deletes before a run
+CHECKPOINTS = Path("data/eval.checkpoints")  # outside the DVC outs, which DVC deletes before a run
+MODELS = ("base", "sft")
 
 
 @stage_main
 def main() -> None:
+    if sys.argv[1:] not in ([m] for m in MODELS):
+        raise InputError(f"usage: python stages/export_eval.py {'|'.join(MODELS)}")
+    which = sys.argv[1]
     p = load_params(EvalExportSettings)
     q = p.eqbench
     sets = {"eqbench": load_eqbench(q.source, q.split, q.revision, q.limit),
             "qualitative": load_prompt_file(p.qualitative), "redteam": load_prompt_file(p.redteam)}
     decoding = p.decoding.model_dump()
-    base, tokenizer = load_base()
+    model, tokenizer = load_base()
+    weights = sorted(BASE_DIR.glob("*.safetensors"))
+    if which == "sft":
+        model = load_adapter(model, p.adapter)
+        weights += sorted(Path(p.adapter).glob("*.safetensors"))
 
-    def generator(model):
-        return lambda prompts: generate_chat(model, tokenizer, prompts, p.decoding, batch_size=p.batch_size,
-                                             seed=p.seed or 0)  # greedy: no random draw, the seed is unused
+    def generate(prompts):
+        return generate_chat(model, tokenizer, prompts, p.decoding, batch_size=p.batch_size,
+                             seed=p.seed or 0)  # greedy: no random draw, the seed is unused
 
-    base_key = fingerprint([decoding, p.seed], sorted(BASE_DIR.glob("*.safetensors")))
-    export_model(generator(base), sets, "base", decoding, OUT, CHECKPOINTS / f"base-{base_key}", p.batch_size)
-    sft = load_adapter(base, p.adapter)  # same process: the base weights are loaded once
-    sft_key = fingerprint(base_key, sorted(Path(p.adapter).glob("*.safetensors")))  # base not hashed again
-    export_model(generator(sft), sets, "sft", decoding, OUT, CHECKPOINTS / f"sft-{sft_key}", p.batch_size)
-    read_exports(OUT, sets)  # schema of every row and base/SFT parity; a violation names file and row
-    shutil.rmtree(CHECKPOINTS, ignore_errors=True)  # finished: every answer is in the outs now
+    answer = {name: generated(generate, decoding) for name in sets}
+    if q.scoring == "logprob":
+        answer["eqbench"] = logprob_answer(model, tokenizer, p.batch_size)
+    key = fingerprint([decoding, p.seed, q.scoring], weights)
+    export_model(answer, sets, which, OUT / which, CHECKPOINTS / f"{which}-{key}", p.batch_size)
+    for done in CHECKPOINTS.glob(f"{which}-*"):  # finished: every answer is in the outs now
+        shutil.rmtree(done, ignore_errors=True)
+    if CHECKPOINTS.is_dir() and not any(CHECKPOINTS.iterdir()):
+        CHECKPOINTS.rmdir()
 
 
 if __name__ == "__main__":

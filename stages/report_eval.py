@@ -1,6 +1,6 @@
 """Summarise base-vs-SFT exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples.
 
-Reads  data/eval/{base,sft}_{eqbench,qualitative,redteam}.jsonl
+Reads  data/eval/{base,sft}/{eqbench,qualitative,redteam}.jsonl
 Writes metrics/eval.json, plots/eval/*.csv + *.png, reports/eval.md
 Params eval.report, emotion.*
 """
@@ -26,7 +26,9 @@ def main() -> None:
     p = load_params(EvalReportSettings)
     scorer = make_scorer(load_params(EmotionSettings))
     exports = read_exports(EXPORTS, SETS)
-    lengths, refusals, eqbench = length_table(exports), refusal_table(exports), eqbench_table(exports)
+    b = p.eqbench_baselines
+    lengths, refusals = length_table(exports), refusal_table(exports)
+    eqbench = eqbench_table(exports, b.constant, b.random_draws, p.seed)
     profile = emotion_profile(exports, scorer.score, ["qualitative", "redteam"], p.bootstrap, p.seed)
     metrics = summary_metrics(lengths, refusals, eqbench, profile)
 
@@ -37,7 +39,7 @@ def main() -> None:
     charts.refusal_chart(refusals, PLOTS / "refusals.png")
     charts.eqbench_chart(eqbench, PLOTS / "eqbench.png")
     charts.emotion_profile_chart(profile, PLOTS / "emotion_profile.png")
-    write_text_atomic(markdown_report(exports, metrics, profile, max_examples=p.examples), "reports/eval.md")
+    write_text_atomic(markdown_report(exports, metrics, profile, eqbench, max_examples=p.examples), "reports/eval.md")
 
 
 if __name__ == "__main__":

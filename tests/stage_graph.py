@@ -3,6 +3,7 @@
 
     python tests/stage_graph.py [STAGE ...]   # print the code deps and params each stage should declare
     python tests/stage_graph.py --write       # rewrite them in dvc.yaml (data deps, outs, plots kept)
+    python tests/stage_graph.py --readme      # rewrite README's DAG and the "re-runs" column of its params table
 """
 from __future__ import annotations
 
@@ -104,10 +105,67 @@ def write_dvc_yaml() -> None:
     (REPO / "dvc.yaml").write_text(yaml.dump(doc, Dumper=Dumper, sort_keys=False, width=120))
 
 
+# --- the graph as README shows it ---------------------------------------------------------------------
+FAMILIES = {"A. SFT-data audit": "sample_sft score_emotions report_emotions",
+            "B. Sentiment probes": "generate_sentiment capture_activations train_probes "
+                                   "capture_activations_sft train_probes_sft",
+            "C. Emotion-aware SFT": "prepare_sft_data train_sft export_eval_base export_eval_sft report_eval",
+            "D. Emotion reasoning": "clean_goemotions build_cot train_reasoner evaluate_reasoner",
+            "E. Affect dataset": "harvest_affect build_affect train_affect"}
+
+
+def _paths(entries) -> list[str]:
+    return [next(iter(e)) if isinstance(e, dict) else e for e in entries or []]
+
+
+def edges() -> list[tuple[str, str]]:
+    """(upstream, downstream) where a stage's dep is, holds or lies in another stage's out."""
+    st = stages()
+    outs = {n: _paths(s.get("outs")) + _paths(s.get("metrics")) + _paths(s.get("plots")) for n, s in st.items()}
+    under = lambda a, b: a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+    return [(a, b) for a in st for b in st if a != b
+            and any(under(d, o) for d in _paths(st[b].get("deps")) for o in outs[a])]
+
+
+def reruns(section: str) -> list[str]:
+    """Stages a change of params `section` re-runs: those loading it (or a part of it, or all of it)
+    and everything downstream of them, in dvc.yaml order."""
+    st, down = stages(), edges()
+    hit = {n for n, s in st.items() for p in s.get("params", [])
+           if p == section or p.startswith(section + ".") or section.startswith(p + ".")}
+    while True:
+        more = {b for a, b in down if a in hit} - hit
+        if not more:
+            return [n for n in st if n in hit]
+        hit |= more
+
+
+def readme_dag() -> str:
+    lines = ["```mermaid", "flowchart TD", "  prepare_model"]
+    for title, names in FAMILIES.items():
+        lines += [f'  subgraph {title[0]}["{title}"]', *(f"    {n}" for n in names.split() if n in stages()), "  end"]
+    lines += [f"  {a} --> {b}" for a, b in edges()]
+    return "\n".join(lines) + "\n```\n"
+
+
+def write_readme() -> None:
+    import re
+
+    path = REPO / "README.md"
+    text = re.sub(r"```mermaid\n.*?```\n", lambda m: readme_dag(), path.read_text(), count=1, flags=re.S)
+
+    def row(m):  # | `section` | controls | re-runs |
+        return f"| `{m[1]}` | {m[2]} | {', '.join(f'`{n}`' for n in reruns(m[1]))} |"
+    text = re.sub(r"^\| `([a-z_.]+)` \| (.*) \| `.*` \|$", row, text, flags=re.M)
+    path.write_text(text)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO / "src"))
     if sys.argv[1:] == ["--write"]:
         sys.exit(write_dvc_yaml())
+    if sys.argv[1:] == ["--readme"]:
+        sys.exit(write_readme())
     for name in sys.argv[1:] or sorted(stages()):
         script = script_of(stages()[name])
         print(yaml.safe_dump({name: {"deps": [str(script.relative_to(REPO)), *suggested_deps(script)],

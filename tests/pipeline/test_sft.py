@@ -8,6 +8,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 from safetensors import safe_open
 
 pytestmark = pytest.mark.pipeline
@@ -25,7 +26,10 @@ TARGET = ("report_eval",)  # the end of family C; families A and B are not run h
 
 
 def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
-    assert sft_repo.first_run == ["prepare_sft_data", "train_sft", "export_eval", "report_eval"]
+    ran = sft_repo.first_run
+    assert sorted(ran) == ["export_eval_base", "export_eval_sft", "prepare_sft_data", "report_eval", "train_sft"]
+    assert ran.index("prepare_sft_data") < ran.index("train_sft") < ran.index("export_eval_sft") < ran.index("report_eval")
+    assert ran.index("export_eval_base") < ran.index("report_eval")
     data = sft_repo.read_json("metrics/sft_data.json")
     assert data["rows.train.esconv"] > 300 and data["rows.train.go_emotions"] > 300 and data["vocab.strategy"] == 8
     assert data["drops.esconv.no_supporter_turn"] == 1 and data["drops.go_emotions.multi_label"] > 0
@@ -72,16 +76,27 @@ def test_adapter_loads_with_peft_and_changes_the_base_models_logits(sft_repo):
 EVAL_SETS = {"eqbench": 3, "qualitative": 12, "redteam": 12}  # eqbench limited to 3 by the smoke params
 
 
+def read_export(repo, model, name):
+    return [json.loads(line) for line in repo.path(f"data/eval/{model}/{name}.jsonl").read_text().splitlines()]
+
+
 def test_export_eval_pairs_base_and_sft_responses_on_every_set(sft_repo):
     for name, n in EVAL_SETS.items():
-        base, sft = (sft_repo.path(f"data/eval/{m}_{name}.jsonl").read_text().splitlines() for m in ("base", "sft"))
-        base, sft = [json.loads(line) for line in base], [json.loads(line) for line in sft]
+        base, sft = read_export(sft_repo, "base", name), read_export(sft_repo, "sft", name)
         assert len(base) == len(sft) == n
         assert [r["prompt_id"] for r in base] == [r["prompt_id"] for r in sft]
         assert {r["model"] for r in base} == {"base"} and {r["model"] for r in sft} == {"sft"}
-        assert all(r["decoding"]["max_new_tokens"] == 12 and r["decoding"]["do_sample"] is False for r in base + sft)
         assert all(r["response"].strip() for r in base)  # the real model answered every prompt
-    red = [json.loads(line) for line in sft_repo.path("data/eval/base_redteam.jsonl").read_text().splitlines()]
+        if name == "eqbench":  # embedded default: rated from log-probabilities, not generated
+            assert all(r["decoding"] == {"scoring": "logprob"} for r in base + sft)
+            for r in base + sft:
+                assert set(r["meta"]["ratings"]) == set(r["meta"]["reference"])
+                assert all(0 <= v <= 10 for v in r["meta"]["ratings"].values())
+                assert all(sum(d) == pytest.approx(1, abs=1e-4) and len(d) == 11 for d in r["meta"]["distribution"].values())
+            assert [r["meta"]["ratings"] for r in base] != [r["meta"]["ratings"] for r in sft]  # the adapter moved them
+        else:
+            assert all(r["decoding"]["max_new_tokens"] == 12 and r["decoding"]["do_sample"] is False for r in base + sft)
+    red = read_export(sft_repo, "base", "redteam")
     assert {r["meta"]["category"] for r in red} == {"self_harm", "manipulation", "dangerous", "boundary"}
     assert not sft_repo.path("data/eval.checkpoints").exists()  # cleared after a finished export
 
@@ -90,15 +105,18 @@ def test_report_eval_writes_metrics_plots_and_a_side_by_side_report(sft_repo):
     m = sft_repo.read_json("metrics/eval.json")
     for model in ("base", "sft"):
         assert sum(m[f"redteam.{model}.{label}_rate"] for label in ("refusal", "deflection", "complied")) == pytest.approx(1)
-        assert m[f"eqbench.{model}.parsed"] + m[f"eqbench.{model}.unparsable"] == 3
+        assert m[f"eqbench.{model}.parsed"] == 3 and m[f"eqbench.{model}.unparsable"] == 0  # logprob: all scored
+        assert isinstance(m[f"eqbench.{model}.score"], float) and -100 < m[f"eqbench.{model}.score"] <= 100
         assert m[f"qualitative.{model}.responses"] == 12 and m[f"qualitative.{model}.words_mean"] > 0
         profile = [m[f"emotion.{model}.{e}"] for e in ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")]
         assert sum(profile) == pytest.approx(1, abs=1e-3)  # mean of distributions that each sum to 1
     for name in ("lengths", "refusals", "eqbench", "emotion_profile"):
         assert sft_repo.path(f"plots/eval/{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert sft_repo.path(f"plots/eval/{name}.csv").stat().st_size > 0
+    assert isinstance(m["eqbench.constant.score"], float) and isinstance(m["eqbench.random.score"], float)
     report = sft_repo.path("reports/eval.md").read_text()
     assert "## Side by side (qualitative)" in report and "- *sft*:" in report and "| eqbench.score |" in report
+    assert "| base | logprob |" in report and "| random | uniform 0-10" in report
 
 
 def test_report_params_rerun_only_the_report(sft_repo):
@@ -109,10 +127,33 @@ def test_second_repro_runs_nothing(sft_repo):
     sft_repo.assert_up_to_date(*TARGET)
 
 
-def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_strategy_head(sft_repo):
+def base_exports(repo):
+    """The base exports as dvc.lock records them and as bytes on disk."""
+    lock = yaml.safe_load(repo.path("dvc.lock").read_text())["stages"]["export_eval_base"]
+    files = {p.name: p.read_bytes() for p in sorted(repo.path("data/eval/base").iterdir())}
+    return lock["outs"], files
+
+
+@pytest.fixture(scope="module")
+def strategy_zero(sft_repo):
+    """One adapter-only ablation shared by the tests below: (stages run or restored, base exports before)."""
     sft_repo.commit("sft ran")
+    before = base_exports(sft_repo)
     ran = sft_repo.exp_run("loss.strategy=0", "sft.train.max_steps=4", targets=TARGET)  # ablations: 4 steps
-    assert ran == ["train_sft", "export_eval", "report_eval"]  # data preparation (and prepare_model) untouched
+    return ran, before
+
+
+def test_an_adapter_only_change_leaves_the_base_exports_untouched(sft_repo, strategy_zero):
+    ran, (outs_before, files_before) = strategy_zero
+    assert "export_eval_base" not in ran  # neither run nor restored: DVC saw nothing of it change
+    outs_after, files_after = base_exports(sft_repo)
+    assert outs_after == outs_before and outs_before[0]["path"] == "data/eval/base"  # same md5 in dvc.lock
+    assert files_after == files_before and set(files_before) == {f"{n}.jsonl" for n in EVAL_SETS}
+
+
+def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_strategy_head(sft_repo, strategy_zero):
+    ran, _ = strategy_zero
+    assert ran == ["train_sft", "export_eval_sft", "report_eval"]  # data preparation, prepare_model, base exports untouched
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["emotion"] and m["loss_terms"] == ["emotion", "lm"]
     assert not any("strategy" in k for k in m)
@@ -120,12 +161,14 @@ def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_st
         assert set(f.keys()) == {"emotion.weight", "emotion.bias"}
 
 
-def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo):
+def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo, strategy_zero):
     ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", "sft.train.max_steps=4", targets=TARGET)  # workspace holds strategy=0
-    assert ran == ["train_sft", "export_eval", "report_eval"]
+    assert ran == ["train_sft", "export_eval_sft", "report_eval"]
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
-    assert not any("emotion" in k for k in m if k not in ("heads", "loss_terms")) and "loss.validation.strategy" in m
+    # mixture.go_emotions names a dataset, not the head: the dataset still trains the LM term
+    assert not any("emotion" in k for k in m if k not in ("heads", "loss_terms") and not k.startswith("mixture."))
+    assert "loss.validation.strategy" in m
     rows = list(csv.DictReader(io.StringIO(sft_repo.run("dvc", "exp", "show", "--csv").stdout)))
     ablations = {(r["loss.strategy"], r["loss.emotion"], r["loss.validation.strategy"] != "",
                   r["loss.validation.emotion"] != "")

@@ -33,8 +33,17 @@ def test_readme_dag_is_the_dvc_dag_with_every_stage_in_one_family():
 
     dvc = Path(sys.executable).with_name("dvc")
     dot = subprocess.run([str(dvc), "dag", "--dot"], cwd=graph.REPO, capture_output=True, text=True, check=True)
-    mermaid = (graph.REPO / "README.md").read_text().split("```mermaid\n", 1)[1].split("```", 1)[0]
-    edges = set(re.findall(r"^  (\w+) --> (\w+)$", mermaid, re.M))
-    assert edges == set(re.findall(r'"(\w+)" -> "(\w+)"', dot.stdout)), "README's DAG: regenerate it from `dvc dag`"
-    in_families = re.findall(r"^    (\w+)$", mermaid, re.M)
-    assert sorted(in_families + ["prepare_model"]) == sorted(STAGES)
+    assert sorted(graph.edges()) == sorted(re.findall(r'"(\w+)" -> "(\w+)"', dot.stdout))
+    readme = (graph.REPO / "README.md").read_text()
+    assert graph.readme_dag() in readme, "README's DAG: python tests/stage_graph.py --readme"
+    assert sorted(re.findall(r"^    (\w+)$", graph.readme_dag(), re.M) + ["prepare_model"]) == sorted(STAGES)
+
+
+def test_readme_params_table_names_the_stages_each_section_reruns():
+    import re
+
+    rows = re.findall(r"^\| `([a-z_.]+)` \| .* \| (`.*`) \|$", (graph.REPO / "README.md").read_text(), re.M)
+    assert len(rows) >= 20
+    for section, listed in rows:
+        assert re.findall(r"`(\w+)`", listed) == graph.reruns(section), \
+            f"README params table, {section}: python tests/stage_graph.py --readme"

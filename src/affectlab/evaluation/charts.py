@@ -54,9 +54,11 @@ def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
 
 
 def eqbench_chart(eqbench: pd.DataFrame, path: str | Path) -> None:
-    fig, ax = pyplot().subplots(figsize=(4, 2.8))
-    ax.bar(eqbench["model"], eqbench["score"].fillna(0), color="tab:purple")
+    fig, ax = pyplot().subplots(figsize=(5.5, 2.8))
+    colors = ["tab:purple" if s in ("generate", "logprob") else "tab:gray" for s in eqbench["scoring"]]
+    ax.bar(eqbench["model"], eqbench["score"].fillna(0), color=colors)
+    ax.axhline(0, color="black", linewidth=0.6)
     for i, rec in enumerate(eqbench.to_dict("records")):
-        ax.annotate(f"{rec['parsed']}/{rec['questions']} parsed", (i, 0), ha="center", va="bottom", fontsize=8)
-    ax.set(ylabel="EQ-Bench v2 score", title="EQ-Bench (parsable answers)")
+        ax.annotate(f"{rec['scoring']}\n{rec['parsed']}/{rec['questions']}", (i, 0), ha="center", va="bottom", fontsize=7)
+    ax.set(ylabel="EQ-Bench v2 score", title="EQ-Bench (models vs constant and random answers)")
     save_figure_atomic(fig, path)

@@ -1,5 +1,9 @@
 """Resumable export of one model's responses to every prompt set.
 
+Each set has its own answer function: generation for most, or EQ-Bench ratings read from log-probabilities
+(`eval.export.eqbench.scoring: logprob`), which fill `response` with the expected ratings and put them and
+their distributions in `meta`.
+
 Responses are appended to a checkpoint per (model, set) after every batch; a re-run after a kill skips
 the prompts already answered. The checkpoint folder is keyed by a fingerprint of everything that decides
 the responses (model weights, adapter, decoding), so a changed model or decoding never resumes stale rows.
@@ -17,11 +21,20 @@ from affectlab.progress import progress, timed
 
 log = logging.getLogger(__name__)
 Generate = Callable[[list[str]], list[str]]
+# prompt rows -> one {"response", "meta", "decoding"} per prompt (the rest of an export row is the prompt's)
+Answer = Callable[[list[dict]], list[dict]]
 
 
-def export_model(generate: Generate, sets: dict[str, list[dict]], model: str, decoding: dict,
+def generated(generate: Generate, decoding: dict) -> Answer:
+    """Answer prompts by generating a reply each; rows record the decoding."""
+    return lambda batch: [{"response": r, "meta": p["meta"], "decoding": decoding}
+                          for p, r in zip(batch, generate([p["prompt"] for p in batch]))]
+
+
+def export_model(answer: dict[str, Answer], sets: dict[str, list[dict]], model: str,
                  out_dir: str | Path, ckpt_dir: str | Path, batch_size: int) -> dict[str, int]:
-    """Write `out_dir/{model}_{set}.jsonl` for every set; returns rows per set (resumed ones included)."""
+    """Write `out_dir/{set}.jsonl` for every set, answered by `answer[set]`; returns rows per set
+    (resumed ones included)."""
     counts = {}
     for name, prompts in sets.items():
         ckpt = Path(ckpt_dir) / f"{model}_{name}.jsonl"
@@ -32,14 +45,13 @@ def export_model(generate: Generate, sets: dict[str, list[dict]], model: str, de
         with timed(f"export {model}/{name}", unit="responses") as stats:
             batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
             for batch in progress(batches, desc=f"{model}/{name}", unit="batch"):
-                responses = generate([p["prompt"] for p in batch])
-                rows = [{"prompt_id": p["prompt_id"], "prompt": p["prompt"], "model": model, "response": r,
-                         "meta": p["meta"], "decoding": decoding} for p, r in zip(batch, responses)]
+                rows = [{"prompt_id": p["prompt_id"], "prompt": p["prompt"], "model": model, **a}
+                        for p, a in zip(batch, answer[name](batch))]
                 append_jsonl(rows, ckpt)
                 done.update((r["prompt_id"], r) for r in rows)
                 stats["n"] += len(rows)
         ordered = [done[p["prompt_id"]] for p in prompts]
-        out = Path(out_dir) / f"{model}_{name}.jsonl"
+        out = Path(out_dir) / f"{name}.jsonl"
         validate_rows(list(enumerate(ordered, start=1)), out)
         counts[name] = write_jsonl_atomic(ordered, out)
     return counts

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from affectlab.emotion.scorers import EMOTIONS
-from affectlab.evaluation.eqbench import score_answers
+from affectlab.evaluation.eqbench import constant_baseline, random_baseline, score_answers, score_ratings
 from affectlab.evaluation.refusal import classify_response
 from affectlab.metrics import flatten, rounded
 from affectlab.stats import bootstrap_ci
@@ -15,11 +15,17 @@ from affectlab.stats import bootstrap_ci
 Exports = dict[str, dict[str, list[dict]]]  # model -> set -> rows (paired across models by prompt_id)
 
 
+def _rated(row: dict) -> bool:
+    """An EQ-Bench row whose ratings were read from log-probabilities (its response is not generated)."""
+    return "ratings" in row["meta"]
+
+
 def length_table(exports: Exports) -> pd.DataFrame:
-    """One row per response: its length in words."""
+    """One row per generated response: its length in words."""
     return pd.DataFrame([{"model": model, "set": name, "prompt_id": r["prompt_id"],
                           "words": len(r["response"].split())}
-                         for model, sets in exports.items() for name, rows in sets.items() for r in rows])
+                         for model, sets in exports.items() for name, rows in sets.items() for r in rows
+                         if not _rated(r)])
 
 
 def refusal_table(exports: Exports, set_name: str = "redteam") -> pd.DataFrame:
@@ -28,12 +34,27 @@ def refusal_table(exports: Exports, set_name: str = "redteam") -> pd.DataFrame:
                          for model, sets in exports.items() for r in sets.get(set_name, [])])
 
 
-def eqbench_table(exports: Exports, set_name: str = "eqbench") -> pd.DataFrame:
+BASELINES = ("constant", "random")
+
+
+def eqbench_table(exports: Exports, constant: float, random_draws: int, seed: int,
+                  set_name: str = "eqbench") -> pd.DataFrame:
+    """One row per model (ratings parsed from its answers, or read from log-probs), then the baselines
+    `constant` (every emotion rated `constant`) and `random` (uniform integers, mean over draws), all
+    scored by the same formula on the same questions."""
     rows = []
     for model, sets in exports.items():
         answers = sets.get(set_name, [])
-        rows.append({"model": model, **score_answers([r["response"] for r in answers],
-                                                     [r["meta"]["reference"] for r in answers])})
+        refs = [r["meta"]["reference"] for r in answers]
+        if answers and all(_rated(r) for r in answers):
+            rows.append({"model": model, "scoring": "logprob",
+                         **score_ratings([r["meta"]["ratings"] for r in answers], refs)})
+        else:
+            rows.append({"model": model, "scoring": "generate", **score_answers([r["response"] for r in answers], refs)})
+    refs = [r["meta"]["reference"] for r in next(iter(exports.values())).get(set_name, [])]  # paired sets
+    rows.append({"model": "constant", "scoring": f"constant {constant:g}", **constant_baseline(refs, constant)})
+    rows.append({"model": "random", "scoring": f"uniform 0-10, {random_draws} draws",
+                 **random_baseline(refs, random_draws, seed)})
     return pd.DataFrame(rows)
 
 
@@ -63,12 +84,14 @@ def summary_metrics(lengths: pd.DataFrame, refusals: pd.DataFrame, eqbench: pd.D
     rates = (pd.crosstab(refusals["model"], refusals["label"], normalize="index")
              .reindex(columns=["refusal", "deflection", "complied"], fill_value=0.0).add_suffix("_rate").reset_index())
     m.update(flatten(rates, "redteam", rows=["model"]))
-    m.update(flatten(eqbench[["model", "score", "parsed", "unparsable"]], "eqbench", rows=["model"]))
+    models = eqbench[~eqbench["model"].isin(BASELINES)]
+    m.update(flatten(models[["model", "score", "parsed", "unparsable"]], "eqbench", rows=["model"]))
+    m.update(flatten(eqbench[eqbench["model"].isin(BASELINES)][["model", "score"]], "eqbench", rows=["model"]))
     m.update(flatten(profile.pivot(index="model", columns="emotion", values="mean").reset_index(), "emotion", rows=["model"]))
     return rounded(m)
 
 
-def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.DataFrame,
+def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.DataFrame, eqbench: pd.DataFrame,
                     examples_set: str = "qualitative", max_examples: int = 6) -> str:
     models = list(exports)
     lines = ["# Base vs SFT evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
@@ -77,6 +100,12 @@ def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.Dat
     for table, column in rows:
         lines.append(f"| {table}.{column} | "
                      + " | ".join(_fmt(metrics.get(f"{table}.{m}.{column}")) for m in models) + " |")
+    lines += ["", "## EQ-Bench v2 (same questions, same formula; random: mean and 95% range over draws)", "",
+              "| row | scoring | score | parsed / questions |", "|---|---|---|---|"]
+    for r in eqbench.to_dict("records"):
+        spread = f" [{r['ci_low']:.4g}, {r['ci_high']:.4g}]" if pd.notna(r.get("ci_low", np.nan)) else ""
+        lines.append(f"| {r['model']} | {r['scoring']} | {_fmt(float(r['score']))}{spread} | "
+                     f"{r['parsed']} / {r['questions']} |")
     lines += ["", "## Emotion profile of responses (mean, 95% bootstrap CI)", "",
               "| emotion | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
     for emotion, g in profile.groupby("emotion", sort=False):

@@ -2,7 +2,7 @@
 a report setting never re-generates answers."""
 from __future__ import annotations
 
-from typing import ClassVar, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 import pydantic
 
@@ -15,6 +15,7 @@ class EqBenchSettings(Settings):
     split: str
     revision: Optional[str]          # hub commit or tag
     limit: Optional[PositiveInt]     # first N questions (null = all)
+    scoring: Literal["generate", "logprob"]  # parse generated answers | expected rating from log-probs
 
 
 class EvalExportSettings(Settings):
@@ -37,8 +38,14 @@ class EvalExportSettings(Settings):
         return self
 
 
+class EqBenchBaselinesSettings(Settings):
+    constant: Annotated[float, pydantic.Field(ge=0, le=10)]  # one rating given to every emotion
+    random_draws: PositiveInt        # uniform-random answer sets (integers 0-10) scored and averaged
+
+
 class EvalReportSettings(Settings):
     SECTION: ClassVar[str] = "eval.report"
     bootstrap: PositiveInt           # resamples for the 95% CIs of the emotion profile
-    seed: int
+    seed: int                        # bootstrap and the random EQ-Bench baseline
+    eqbench_baselines: EqBenchBaselinesSettings
     examples: NonNegativeInt         # qualitative prompts shown side by side in reports/eval.md

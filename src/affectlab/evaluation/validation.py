@@ -1,4 +1,4 @@
-"""Schema and parity checks for evaluation exports (data/eval/{base,sft}_{set}.jsonl).
+"""Schema and parity checks for evaluation exports (data/eval/{base,sft}/{set}.jsonl).
 
 A row is {prompt_id, prompt, model, response, meta, decoding}. Base and SFT exports of a set must hold
 the same prompts (ids and texts), each once, so that every comparison is paired.
@@ -48,10 +48,10 @@ def check_parity(base: list[tuple[int, dict]], sft: list[tuple[int, dict]],
 
 
 def read_exports(folder: str | Path, sets: Iterable[str]) -> dict[str, dict[str, list[dict]]]:
-    """Read `folder/{base,sft}_{set}.jsonl` as model -> set -> rows, validated and checked for parity."""
+    """Read `folder/{base,sft}/{set}.jsonl` as model -> set -> rows, validated and checked for parity."""
     exports: dict[str, dict[str, list[dict]]] = {m: {} for m in MODELS}
     for name in sets:
-        paths = {m: Path(folder) / f"{m}_{name}.jsonl" for m in MODELS}
+        paths = {m: Path(folder) / m / f"{name}.jsonl" for m in MODELS}
         rows = {m: list(read_jsonl(paths[m])) for m in MODELS}
         for m in MODELS:
             validate_rows(rows[m], paths[m])

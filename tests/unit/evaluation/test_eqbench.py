@@ -3,7 +3,8 @@ import math
 import pytest
 
 from affectlab.errors import InputError
-from affectlab.evaluation.eqbench import parse_ratings, parse_reference, question_score, score_answers
+from affectlab.evaluation.eqbench import (constant_baseline, parse_ratings, parse_reference, question_score,
+                                          random_baseline, score_answers, score_ratings)
 
 REF_TEXT = "{'emotion1': 'Hurt', 'emotion1_score': 6, 'emotion2': 'Excited', 'emotion2_score': 3, " \
            "'emotion3': 'Conflicted', 'emotion3_score': 7, 'emotion4': 'Relieved', 'emotion4_score': 0}"
@@ -52,3 +53,19 @@ def test_benchmark_is_100_times_mean_over_parsed_and_counts_failures():
     assert result["questions"] == 3 and result["parsed"] == 2 and result["unparsable"] == 1
     assert result["score"] == pytest.approx(100 * ((10 + 0.626808) / 2) / 10, abs=1e-4)
     assert math.isnan(score_answers(["none"], [REF])["score"])
+
+
+def test_ratings_are_scored_for_every_question():
+    result = score_ratings([dict(REF), {"Hurt": 8, "Excited": 3, "Conflicted": 2, "Relieved": 7}], [REF, REF])
+    assert result == {"score": pytest.approx(100 * ((10 + 0.626808) / 2) / 10, abs=1e-4), "questions": 2,
+                      "parsed": 2, "unparsable": 0}
+    assert constant_baseline([REF], 6.0)["score"] == score_ratings([{e: 6.0 for e in REF}], [REF])["score"]
+
+
+def test_random_answers_score_near_zero_and_are_seeded():
+    # the 0.7477 factor was fitted so that random answers score ~0 (Paech 2023)
+    refs = [REF, {"A": 2.0, "B": 8.0, "C": 5.0, "D": 0.0}, {"A": 9.0, "B": 1.0, "C": 4.0, "D": 6.0}]
+    result = random_baseline(refs, draws=2000, seed=1)
+    assert result == random_baseline(refs, draws=2000, seed=1)
+    assert abs(result["score"]) < 15 and result["ci_low"] < result["score"] < result["ci_high"]
+    assert result["parsed"] == 3 and result["unparsable"] == 0

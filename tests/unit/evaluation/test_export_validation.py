@@ -50,10 +50,10 @@ def test_changed_prompt_text_is_caught():
 
 
 def test_read_exports_returns_paired_rows_and_names_the_file_of_a_bad_row(tmp_path):
-    write_jsonl_atomic([row("a"), row("b")], tmp_path / "base_qual.jsonl")
-    write_jsonl_atomic([row("a", model="sft"), row("b", model="sft")], tmp_path / "sft_qual.jsonl")
+    write_jsonl_atomic([row("a"), row("b")], tmp_path / "base/qual.jsonl")
+    write_jsonl_atomic([row("a", model="sft"), row("b", model="sft")], tmp_path / "sft/qual.jsonl")
     exports = read_exports(tmp_path, ["qual"])
     assert [r["prompt_id"] for r in exports["sft"]["qual"]] == ["a", "b"] and exports["base"]["qual"][0]["model"] == "base"
-    write_jsonl_atomic([row("a", model="sft")], tmp_path / "sft_qual.jsonl")
-    with pytest.raises(InputError, match=r"sft_qual.jsonl: prompt_id 'b' is missing \(present in .*base_qual.jsonl:2\)"):
+    write_jsonl_atomic([row("a", model="sft")], tmp_path / "sft/qual.jsonl")
+    with pytest.raises(InputError, match=r"sft/qual.jsonl: prompt_id 'b' is missing \(present in .*base/qual.jsonl:2\)"):
         read_exports(tmp_path, ["qual"])
