@@ -8,7 +8,7 @@ import pytest
 
 from affectlab.errors import InputError
 from affectlab.lexical import Vader
-from affectlab.probes.heldout import read_probe_set, read_probe_sets
+from affectlab.probes.dataset import read_probe_set, read_probe_sets
 
 REPO = Path(__file__).resolve().parents[3]
 FOLDER = REPO / "data/embedded/probe_sets"
