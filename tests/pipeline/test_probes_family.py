@@ -1,4 +1,6 @@
-"""Family B under real `dvc repro` on smoke params: generate -> capture -> train, then predict."""
+"""Family B under real `dvc repro` on smoke params: generate -> capture -> train, then predict; then the
+same probes on the SFT model. Generation differs across machines, so the held-out assertions are about
+structure and ranges (every set at every layer, scores in [0, 1]), not about which layer wins."""
 import csv
 import json
 
@@ -36,7 +38,20 @@ def test_every_layer_is_captured_with_split_and_attrs(family_b):
         assert f["activations"].shape == (32, 576) and str(f["activations"].dtype) == "float16"
         assert (f.attrs["layer"], f.attrs["pooling"], f.attrs["model"]) == (17, "mean", "packaged:smollm2")
         assert sorted(set(f["split"].asstr()[:])) == ["test", "train", "validation"]
-    assert family_b.read_json("metrics/activations.json")["rows.test"] == 8
+        split = dict(zip(f["ids"].asstr()[:], f["split"].asstr()[:]))
+    rows = [json.loads(l) for l in family_b.path("data/sentiment/generated.jsonl").read_text().splitlines()]
+    topics = {s: {r["topic"] for r in rows if split[r["id"]] == s} for s in ("train", "validation", "test")}
+    assert not (topics["train"] & topics["test"] or topics["train"] & topics["validation"]
+                or topics["validation"] & topics["test"])  # held out by topic
+    m = family_b.read_json("metrics/activations.json")
+    assert m["rows.train"] + m["rows.validation"] + m["rows.test"] == 32 and m["rows.test"] >= 2
+    assert {k: m[f"heldout.{k}.rows"] for k in ("negation", "implicit", "contrast")} == \
+        {"negation": 128, "implicit": 124, "contrast": 120}
+    held = sorted(family_b.path("data/activations/heldout").glob("layer_*.h5"))
+    assert len(held) == 31
+    with h5py.File(held[30]) as f:
+        assert f["activations"].shape == (372, 576) and f.attrs["layer"] == 30
+        assert sorted(set(f["split"].asstr()[:])) == ["contrast", "implicit", "negation"]
 
 
 def test_probes_metrics_plot_and_predict(family_b):
@@ -52,6 +67,15 @@ def test_probes_metrics_plot_and_predict(family_b):
     assert {"vader.test.auc_roc", "bow.test.auc_roc", "best.test.f1", "best.test.auc_pr"} <= set(m)
     assert "seconds" not in m and family_b.read_json("logs/train_probes.json")["seconds"] > 0
     assert [int(r["layer"]) for r in table] == list(range(31))
+    for name in ("negation", "implicit", "contrast"):  # every set scored at every layer, with both baselines
+        assert all(0 <= float(r[f"heldout_{name}"]) <= 1 for r in table)
+        for k in ("val_layer_auc_roc", "best_auc_roc", "layer0_auc_roc", "vader_auc_roc", "bow_auc_roc"):
+            assert 0 <= m[f"heldout.{name}.{k}"] <= 1, k
+        assert 0 <= m[f"heldout.{name}.best_layer"] <= 30
+        assert m[f"heldout.{name}.best_auc_roc"] == max(float(r[f"heldout_{name}"]) for r in table)
+        assert m[f"heldout.{name}.probe_minus_vader"] == pytest.approx(
+            m[f"heldout.{name}.val_layer_auc_roc"] - m[f"heldout.{name}.vader_auc_roc"], abs=2e-4)
+    assert 0 <= m["heldout.negation.pair_accuracy"] <= 1
     assert family_b.path("plots/probes_by_layer.png").read_bytes()[:4] == b"\x89PNG"
     out = family_b.run("python", "-m", "affectlab.probes", "predict", "I love this sunny day!", "This is awful.",
                        "--ensemble", "3").stdout.splitlines()
@@ -63,3 +87,20 @@ def test_probes_metrics_plot_and_predict(family_b):
 def test_changing_a_train_param_reruns_only_train_probes_then_nothing(family_b):
     family_b.assert_reruns_exactly({"probes.train.lr": 0.001}, ["train_probes"], targets=["train_probes"])
     family_b.assert_up_to_date("train_probes")
+
+
+def test_probes_on_the_sft_model_compare_with_base_and_rerun_when_the_adapter_changes(family_b):
+    ran = family_b.repro("train_probes_sft")
+    assert ran == ["prepare_sft_data", "train_sft", "capture_activations_sft", "train_probes_sft"]
+    with h5py.File(family_b.path("data/activations_sft/layer_17.h5")) as f:
+        assert f.attrs["model"] == "packaged:smollm2+sft" and f["activations"].shape == (32, 576)
+    m = family_b.read_json("metrics/probes_sft.json")
+    assert all(k.startswith("probes_sft.") for k in m)  # distinct columns in `dvc exp show`
+    assert m["probes_sft.layers"] == 31 and 0 <= m["probes_sft.heldout.negation.val_layer_auc_roc"] <= 1
+    with open(family_b.path("plots/probes_sft_by_layer.csv")) as f:
+        assert [int(r["layer"]) for r in csv.DictReader(f)] == list(range(31))
+    assert family_b.path("plots/probes_base_vs_sft.png").read_bytes()[:4] == b"\x89PNG"
+    # an ablation of the SFT loss changes the adapter, so the SFT probes follow; the base probes stay
+    family_b.assert_reruns_exactly({"loss.emotion": 0, "sft.train.max_steps": 4},
+                                   ["train_sft", "capture_activations_sft", "train_probes_sft"],
+                                   targets=["train_probes", "train_probes_sft"])
