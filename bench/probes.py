@@ -25,7 +25,7 @@ import torch
 from affectlab.config import load_params
 from affectlab.models import load_base
 from affectlab.probes.capture import pool, pooled_batches, token_lengths
-from affectlab.probes.dataset import Activations, read_probe_sets, stratified_split
+from affectlab.probes.dataset import Activations, read_probe_sets, topic_split
 from affectlab.probes.heldout import evaluate_heldout
 from affectlab.probes.study import run_study
 from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
@@ -156,7 +156,8 @@ def main() -> None:
     x = np.concatenate([p for _, p in captured], axis=1).astype(np.float32)
     order = np.concatenate([i for i, _ in captured])
     y = np.array([1 if rows[i]["label"] == "positive" else 0 for i in order])
-    split = stratified_split(["positive" if v else "negative" for v in y], load_params(ProbeCaptureSettings, PARAMS).split, seed=13)
+    split = topic_split([rows[i]["label"] for i in order], [rows[i]["topic"] for i in order],
+                        load_params(ProbeCaptureSettings, PARAMS).split, seed=13)
     tr, va, te = (np.flatnonzero(split == name) for name in ("train", "validation", "test"))
     torch_aucs: list = []
 

@@ -69,7 +69,8 @@ def test_probes_metrics_plot_and_predict(family_b):
     assert [int(r["layer"]) for r in table] == list(range(31))
     for name in ("negation", "implicit", "contrast"):  # every set scored at every layer, with both baselines
         assert all(0 <= float(r[f"heldout_{name}"]) <= 1 for r in table)
-        for k in ("val_layer_auc_roc", "best_auc_roc", "layer0_auc_roc", "vader_auc_roc", "bow_auc_roc"):
+        for k in ("val_layer_auc_roc", "best_auc_roc", "other_sets_layer_auc_roc", "layer0_auc_roc", "vader_auc_roc",
+                  "bow_auc_roc"):
             assert 0 <= m[f"heldout.{name}.{k}"] <= 1, k
         assert 0 <= m[f"heldout.{name}.best_layer"] <= 30
         assert m[f"heldout.{name}.best_auc_roc"] == max(float(r[f"heldout_{name}"]) for r in table)

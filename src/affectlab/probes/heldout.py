@@ -36,6 +36,8 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
     """Per set: every layer's probe AUC-ROC (`auc_by_layer`), the AUC at the layer chosen on the
     in-distribution validation split (`val_layer_auc_roc`, the honest figure), the best layer and its AUC
     on the set itself (`best_layer`, `best_auc_roc`: chosen on the data it is scored on, so optimistic),
+    the AUC at the layer that is best on the mean of the other sets (`other_sets_layer_auc_roc`: held out
+    from this set, and not tied to the lexical validation split),
     layer 0 (embeddings), the VADER and bag-of-words baselines, and pair accuracies where rows have pairs.
     `acts` holds the sets' activations with the set name as each row's split."""
     out = {}
@@ -67,6 +69,12 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
                        vader_pair_accuracy=pair_accuracy(pairs, y, compound),
                        bow_pair_accuracy=pair_accuracy(pairs, y, bow))
         out[name] = res
+    # a layer chosen without looking at the set: the best mean AUC over the other held-out sets
+    for name, res in out.items():
+        others = [r["auc_by_layer"] for n, r in out.items() if n != name]
+        if others:
+            layer = int(np.argmax(np.mean(others, axis=0)))
+            res.update(other_sets_layer=layer, other_sets_layer_auc_roc=res["auc_by_layer"][layer])
     return out
 
 

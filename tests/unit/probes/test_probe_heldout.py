@@ -52,6 +52,9 @@ def test_every_layer_and_both_baselines_are_scored_on_each_set(trained):
     assert flipped["probe_minus_vader"] == pytest.approx(flipped["val_layer_auc_roc"] - flipped["vader_auc_roc"])
     # the best layer chosen on the set itself is the noise layer: why it is reported apart, as optimistic
     assert flipped["best_layer"] == 0 and flipped["best_auc_roc"] == max(flipped["auc_by_layer"])
+    # each set's layer chosen on the other set: the noise layer for `plain`, an informative one for `flipped`
+    assert plain["other_sets_layer"] == 0 and plain["other_sets_layer_auc_roc"] == plain["layer0_auc_roc"]
+    assert flipped["other_sets_layer"] in (1, 2) and flipped["other_sets_layer_auc_roc"] < 0.05
     m = heldout_metrics(res)
     assert m["heldout.plain.best_layer"] == plain["best_layer"] and "heldout.plain.auc_by_layer" not in m
     assert {"heldout.flipped.layer0_auc_roc", "heldout.flipped.bow_pair_accuracy"} <= set(m)
