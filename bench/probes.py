@@ -8,6 +8,8 @@ ratios are what to read; times are CPU seconds with one torch thread by default)
     of <= 10 hooked layers (goal: one pass >= 3x faster).
 (b) probes: training every layer at once (torch, early stopping on val AUC) vs a scikit-learn
     LogisticRegression loop over layers on the same split: time ratio and the largest test-AUC gap.
+(c) held-out sets (data/embedded/probe_sets): per set, CPU seconds to capture every layer (vs a bare
+    forward pass over the same batches) and to score every layer's probe plus VADER and bag-of-words.
 """
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ import torch
 from affectlab.config import load_params
 from affectlab.models import load_base
 from affectlab.probes.capture import pool, pooled_batches, token_lengths
-from affectlab.probes.dataset import stratified_split
+from affectlab.probes.dataset import Activations, read_probe_sets, topic_split
+from affectlab.probes.heldout import evaluate_heldout
+from affectlab.probes.study import run_study
 from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
 from affectlab.probes.training import fit_probes, probe_logits, standardizer
 from sklearn.metrics import roc_auc_score
@@ -152,7 +156,8 @@ def main() -> None:
     x = np.concatenate([p for _, p in captured], axis=1).astype(np.float32)
     order = np.concatenate([i for i, _ in captured])
     y = np.array([1 if rows[i]["label"] == "positive" else 0 for i in order])
-    split = stratified_split(["positive" if v else "negative" for v in y], load_params(ProbeCaptureSettings, PARAMS).split, seed=13)
+    split = topic_split([rows[i]["label"] for i in order], [rows[i]["topic"] for i in order],
+                        load_params(ProbeCaptureSettings, PARAMS).split, seed=13)
     tr, va, te = (np.flatnonzero(split == name) for name in ("train", "validation", "test"))
     torch_aucs: list = []
 
@@ -175,6 +180,32 @@ def main() -> None:
     print(f"| scikit-learn LogisticRegression (lbfgs) loop over layers | {t_sk:.2f} | 1.00x |")
     print(f"max |test AUC difference| over layers: {gap.max():.4f} (mean {gap.mean():.4f}); best test AUC "
           f"ours {max(torch_aucs):.4f}, scikit-learn {max(sk_aucs):.4f}")
+
+    heldout_bench(model, tok, s, x, y, split, [rows[i] for i in order], args.repeats)
+
+
+def heldout_bench(model, tok, s, x, y, split, rows, repeats: int) -> None:
+    """(c): the probes of a study trained on the bench rows, evaluated on each held-out set."""
+    ids = np.array([r["id"] for r in rows])
+    attrs = {"model": "bench", "pooling": s.pooling, "last_k": s.last_k, "num_layers": x.shape[0]}
+    study = run_study(Activations(x, y, ids, split, attrs), {r["id"]: r["text"] for r in rows},
+                      load_params(ProbeTrainSettings, PARAMS))
+    print(f"\n(c) held-out sets: {x.shape[0]} layers, probes trained on the rows of (b) (median of {repeats})")
+    print("| set | rows | capture CPU s | vs bare forward | score all layers + VADER + BoW CPU s |")
+    print("|---|---|---|---|---|")
+    for name, set_rows in read_probe_sets("data/embedded/probe_sets").items():
+        texts = [r["text"] for r in set_rows]
+        encs = batches(tok, texts, s)
+        captured: list = []
+        t_bare = timeit(lambda: bare_forward(model, encs), repeats)
+        t_cap = timeit(lambda: captured.__setitem__(slice(None), list(pooled_batches(model, tok, texts, s))), repeats)
+        idx = np.concatenate([i for i, _ in captured])
+        acts = Activations(np.concatenate([p for _, p in captured], axis=1).astype(np.float32),
+                           np.array([int(set_rows[i]["label"] == "positive") for i in idx]),
+                           np.array([set_rows[i]["id"] for i in idx]), np.array([name] * len(idx)), attrs)
+        t_score = timeit(lambda: evaluate_heldout(study, acts, {name: set_rows}), repeats)
+        print(f"| {name} | {len(texts)} | {t_cap:.2f} | {t_cap / t_bare:.2f}x | {t_score:.2f} |")
+
 
 if __name__ == "__main__":
     main()

@@ -1,35 +1,60 @@
 """Train a linear probe per layer (early stopping on val AUC) with a shuffled-label control and lexical
-baselines (VADER, bag-of-words); pick the best layer on val and report it on test.
+baselines (VADER, bag-of-words); pick the best layer on val and report it on test and on the held-out sets.
 
-Reads  data/activations/layer_XX.h5, data/sentiment/generated.jsonl (texts for the lexical baselines)
+    python stages/train_probes.py          # probes on the base model's activations
+    python stages/train_probes.py --sft    # the same on the SFT model's, compared with the base probes
+
+Reads  data/activations/ (layer_XX.h5, heldout/layer_XX.h5), data/sentiment/generated.jsonl and
+       data/embedded/probe_sets/*.jsonl (texts for the lexical baselines)
+       (--sft: data/activations_sft/ and plots/probes_by_layer.csv, the base model's curves)
 Writes models/probes/ (probes.safetensors + probes.json), metrics/probes.json,
        plots/probes_by_layer.csv, plots/probes_by_layer.png
+       (--sft: models/probes_sft/, metrics/probes_sft.json (keys `probes_sft.*`), plots/probes_sft_by_layer.csv,
+       plots/probes_sft_by_layer.png, plots/probes_base_vs_sft.png)
 Params probes.train.*, probes.capture.pooling and model.source (checked against the HDF5 attrs)
 """
+import argparse
+
 from affectlab.config import load_params, stage_main
 from affectlab.io import atomic_dir
 from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings
-from affectlab.probes.dataset import read_activations, read_sentences
-from affectlab.probes.report import write_auc_csv, write_auc_png
+from affectlab.probes.dataset import read_activations, read_probe_sets, read_sentences
+from affectlab.probes.heldout import evaluate_heldout, heldout_metrics
+from affectlab.probes.report import read_auc_csv, write_auc_csv, write_auc_png, write_base_vs_sft_png
 from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
 from affectlab.probes.study import run_study, save_probes, summary_metrics
 
-SENTENCES, ACTIVATIONS = "data/sentiment/generated.jsonl", "data/activations"
+SENTENCES, HELDOUT, BASE_CSV = "data/sentiment/generated.jsonl", "data/embedded/probe_sets", "plots/probes_by_layer.csv"
 
 
 @stage_main
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sft", action="store_true", help="probe the SFT model's activations")
+    sft = parser.parse_args().sft
+    name = "probes_sft" if sft else "probes"
     p = load_params(ProbeTrainSettings)
-    model = load_params(ModelSettings).source
-    acts = read_activations(ACTIVATIONS, model=model, pooling=load_params(ProbeCaptureSettings).pooling)
+    model = load_params(ModelSettings).source + ("+sft" if sft else "")
+    pooling = load_params(ProbeCaptureSettings).pooling
+    folder = "data/activations_sft" if sft else "data/activations"
+    acts = read_activations(folder, model=model, pooling=pooling)
     texts = {r["id"]: r["text"] for r in read_sentences(SENTENCES)}
     study = run_study(acts, texts, p)
-    with atomic_dir("models/probes") as tmp:
+    heldout = evaluate_heldout(study, read_activations(f"{folder}/heldout", model=model, pooling=pooling),
+                               read_probe_sets(HELDOUT))
+    with atomic_dir(f"models/{name}") as tmp:
         save_probes(study, acts.attrs, tmp)
-    write_metrics(summary_metrics(study), "metrics/probes.json", "train_probes")
-    write_auc_csv(study, "plots/probes_by_layer.csv")
-    write_auc_png(study, "plots/probes_by_layer.png", f"Sentiment probes by layer ({model}, {acts.attrs['pooling']} pooling)")
+    metrics = {**summary_metrics(study), **heldout_metrics(heldout)}
+    prefix = f"{name}." if sft else ""  # so `dvc exp show` tells the SFT columns from the base ones
+    write_metrics({(prefix + k if k != "seconds" else k): v for k, v in metrics.items()}, f"metrics/{name}.json",
+                  f"train_{name}")
+    write_auc_csv(study, f"plots/{name}_by_layer.csv", heldout)
+    title = f"Sentiment probes by layer ({model}, {acts.attrs['pooling']} pooling)"
+    write_auc_png(study, f"plots/{name}_by_layer.png", title, heldout)
+    if sft:
+        write_base_vs_sft_png(read_auc_csv(BASE_CSV), read_auc_csv(f"plots/{name}_by_layer.csv"),
+                              "plots/probes_base_vs_sft.png", f"Probe AUC by layer, base vs SFT ({pooling} pooling)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The labelled sentences, their stratified split, and the per-layer HDF5 activation files.
+"""The labelled sentences, their split (held out by topic, stratified by class), and the per-layer HDF5 activation files.
 
 Layer files `layer_XX.h5` (XX = 00 for the embeddings, i for the output of block i; the last one carries
 the model's final norm, as Hugging Face `hidden_states` do) hold the datasets `activations` [N, hidden],
@@ -41,6 +41,30 @@ def read_sentences(path: str | Path) -> list[dict]:
     return rows
 
 
+def read_probe_set(path: str | Path) -> list[dict]:
+    """Rows with id, text, label (checked as generated sentences are) and a non-empty `note`."""
+    rows = read_sentences(path)
+    for lineno, row in enumerate(rows, start=1):
+        if not isinstance(row.get("note"), str) or not row["note"].strip():
+            raise InputError(f"{path}:{lineno}: 'note' must say why the label holds, got {row.get('note')!r}")
+    return rows
+
+
+def read_probe_sets(folder: str | Path) -> dict[str, list[dict]]:
+    """Every `<name>.jsonl` under `folder`, by name (sorted); ids must be unique across the sets."""
+    files = sorted(Path(folder).glob("*.jsonl"))
+    if not files:
+        raise InputError(f"{folder}/: no held-out sets (*.jsonl)")
+    sets, seen = {}, {}
+    for path in files:
+        sets[path.stem] = read_probe_set(path)
+        for lineno, row in enumerate(sets[path.stem], start=1):
+            if row["id"] in seen:
+                raise InputError(f"{path}:{lineno}: id {row['id']!r} repeats {seen[row['id']]}")
+            seen[row["id"]] = f"{path}:{lineno}"
+    return sets
+
+
 def stratified_split(labels: Sequence[str], split: ProbeSplit, seed: int, source: str = "input") -> np.ndarray:
     """'train' | 'validation' | 'test' per row, the same fractions within each class (seeded shuffle)."""
     labels = np.asarray(labels)
@@ -64,6 +88,44 @@ def stratified_split(labels: Sequence[str], split: ProbeSplit, seed: int, source
         out[idx[n_train:n_train + n_val]] = "validation"
         out[idx[n_train + n_val:]] = "test"
     return out.astype(str)
+
+
+def topic_split(labels: Sequence[str], topics: Sequence[str], split: ProbeSplit, seed: int,
+                source: str = "input") -> np.ndarray:
+    """'train' | 'validation' | 'test' per row with every topic in one split only, so a probe cannot pass
+    the test on topic words it saw in training. Topics go, largest first (seeded order among equal sizes),
+    to the split whose per-class row counts move closest to the target fractions (squared gap relative to
+    the target): stratified by class as far as the topics' sizes allow."""
+    labels, topics = np.asarray(labels), np.asarray(topics, dtype=object)
+    classes = sorted(LABEL_IDS)
+    for i, topic in enumerate(topics):
+        if not isinstance(topic, str) or not topic.strip():
+            raise InputError(f"{source}: row {i + 1}: 'topic' must be a non-empty string, got {topic!r} "
+                             "(the test split is held out by topic)")
+    names = sorted(set(topics))
+    rng = np.random.default_rng(seed)
+    counts = {t: np.array([int(((topics == t) & (labels == c)).sum()) for c in classes]) for t in names}
+    order = sorted(rng.permutation(len(names)), key=lambda i: -counts[names[i]].sum())
+    fractions = np.array([split.train, split.validation, split.test])
+    target = fractions[:, None] * np.array([(labels == c).sum() for c in classes])[None, :]
+    have = np.zeros_like(target)
+    chosen = {}
+    for i in order:
+        add = counts[names[i]]
+        cost = [(((have + np.eye(3)[s][:, None] * add) - target) ** 2 / np.maximum(target, 1e-9)).sum()
+                for s in range(3)]
+        s = int(np.argmin(cost))
+        have[s] += add
+        chosen[names[i]] = SPLITS[s]
+    out = np.array([chosen[t] for t in topics], dtype=object).astype(str)
+    for s, name in enumerate(SPLITS):
+        if (have[s] < 1).any():
+            found = "; ".join(f"{n}: " + ", ".join(f"{c} {int(v)}" for c, v in zip(classes, have[k]))
+                              for k, n in enumerate(SPLITS))
+            raise InputError(f"{source}: {len(labels)} rows in {len(names)} topics cannot be split by topic "
+                             f"with a row of each class in every split ({found}); generate more sentences "
+                             "or use more topics")
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

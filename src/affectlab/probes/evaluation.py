@@ -13,23 +13,30 @@ def binary_scores(y: np.ndarray, score: np.ndarray, threshold: float) -> dict[st
             "f1": float(f1_score(y, pred, zero_division=0)), "accuracy": float(accuracy_score(y, pred))}
 
 
-def vader_baseline(texts_test, y_test: np.ndarray) -> dict[str, float]:
-    """VADER compound as the score, positive when compound > 0. The generation filter already gates
-    on VADER, so on generated data this baseline is strong by construction."""
+def vader_compound(texts) -> np.ndarray:
     from affectlab.lexical import Vader
 
     vader = Vader()
-    compound = np.array([vader.compound(t) for t in texts_test])
-    return binary_scores(y_test, compound, threshold=1e-9)
+    return np.array([vader.compound(t) for t in texts])
 
 
-def bow_baseline(texts_train, y_train: np.ndarray, texts_test, y_test: np.ndarray, c: float, seed: int) -> dict[str, float]:
-    """Bag-of-words (unigrams + bigrams) logistic regression trained on the probe's train split."""
+def vader_baseline(texts_test, y_test: np.ndarray) -> dict[str, float]:
+    """VADER compound as the score, positive when compound > 0. The generation filter already gates
+    on VADER, so on generated data this baseline is strong by construction."""
+    return binary_scores(y_test, vader_compound(texts_test), threshold=1e-9)
+
+
+def fit_bow(texts_train, y_train: np.ndarray, c: float, seed: int):
+    """Bag-of-words (unigrams + bigrams) logistic regression trained on the probe's train split; scored on
+    the test split and, unchanged, on the held-out sets."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
     clf = make_pipeline(CountVectorizer(ngram_range=(1, 2), lowercase=True),
                         LogisticRegression(C=c, max_iter=2000, random_state=seed))
-    clf.fit(list(texts_train), y_train)
-    return binary_scores(y_test, clf.predict_proba(list(texts_test))[:, 1], threshold=0.5)
+    return clf.fit(list(texts_train), y_train)
+
+
+def bow_scores(bow, texts, y: np.ndarray) -> dict[str, float]:
+    return binary_scores(y, bow.predict_proba(list(texts))[:, 1], threshold=0.5)

@@ -1,7 +1,9 @@
-"""Test AUC by layer as DVC plot data (CSV) and as a PNG that renders without a browser."""
+"""AUC by layer as DVC plot data (CSV) and as a PNG that renders without a browser: the in-distribution
+test split, the shuffled-label control, the lexical baselines and one line per held-out set."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from affectlab.io import save_figure_atomic, write_csv_atomic
 from affectlab.plotting import pyplot
@@ -10,35 +12,75 @@ from affectlab.probes.study import ProbeStudy
 COLUMNS = ("layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline")
 
 
-def auc_rows(study: ProbeStudy) -> list[dict]:
-    """One row per layer: the probe's and the control's test AUC-ROC; the lexical baselines do not
-    depend on the layer, so they repeat as flat lines."""
+def auc_rows(study: ProbeStudy, heldout: Mapping[str, dict] | None = None) -> list[dict]:
+    """One row per layer: the probe's and the control's test AUC-ROC, and `heldout_<set>` the probe's
+    AUC-ROC on each held-out set; the lexical baselines do not depend on the layer, so they repeat as flat
+    lines (their held-out scores are in the metrics)."""
     vader, bow = study.baselines["vader"]["auc_roc"], study.baselines["bow"]["auc_roc"]
-    return [{"layer": l["layer"], "probe": round(l["probe_auc_roc"], 4),
+    rows = [{"layer": l["layer"], "probe": round(l["probe_auc_roc"], 4),
              "shuffled_control": round(l["shuffled_auc_roc"], 4), "vader_baseline": round(vader, 4),
              "bow_baseline": round(bow, 4)} for l in study.layers]
+    for name, res in (heldout or {}).items():
+        for row, auc in zip(rows, res["auc_by_layer"]):
+            row[f"heldout_{name}"] = round(auc, 4)
+    return rows
 
 
-def write_auc_csv(study: ProbeStudy, path: str | Path) -> None:
+def write_auc_csv(study: ProbeStudy, path: str | Path, heldout: Mapping[str, dict] | None = None) -> None:
     import pandas as pd
 
-    write_csv_atomic(pd.DataFrame(auc_rows(study), columns=list(COLUMNS)), path)
+    rows = auc_rows(study, heldout)
+    write_csv_atomic(pd.DataFrame(rows, columns=list(rows[0])), path)
 
 
-def write_auc_png(study: ProbeStudy, path: str | Path, title: str) -> None:
+def write_auc_png(study: ProbeStudy, path: str | Path, title: str, heldout: Mapping[str, dict] | None = None) -> None:
     plt = pyplot()
 
-    rows = auc_rows(study)
+    rows = auc_rows(study, heldout)
+    columns = [c for c in rows[0] if c != "layer"]
     layers = [r["layer"] for r in rows]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for column, style in (("probe", "o-"), ("shuffled_control", "x--"), ("vader_baseline", ":"),
-                          ("bow_baseline", "-.")):
-        ax.plot(layers, [r[column] for r in rows], style, label=column.replace("_", " "), markersize=4)
-    lowest = min(min(r[c] for c in COLUMNS[1:]) for r in rows)
+    styles = {"probe": "o-", "shuffled_control": "x--", "vader_baseline": ":", "bow_baseline": "-."}
+    for column in columns:
+        ax.plot(layers, [r[column] for r in rows], styles.get(column, "s-"), label=column.replace("_", " "),
+                markersize=3 if column.startswith("heldout") else 4)
+    lowest = min(min(r[c] for c in columns) for r in rows)
     bottom = min(0.4, lowest - 0.05)
     ax.axvline(study.best_layer, color="grey", linewidth=0.8)
+    ax.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
     ax.annotate(f" best on val: layer {study.best_layer}", (study.best_layer, bottom + 0.02), fontsize=8)
-    ax.set(xlabel="layer (0 = embeddings)", ylabel="test AUC-ROC", ylim=(bottom, 1.02), title=title)
+    ax.set(xlabel="layer (0 = embeddings)", ylabel="AUC-ROC (test split, held-out sets)", ylim=(bottom, 1.02),
+           title=title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="center left", fontsize=8)
+    ax.legend(loc="lower right", fontsize=7)
+    save_figure_atomic(fig, path)
+
+
+def read_auc_csv(path: str | Path) -> list[dict]:
+    """The rows `write_auc_csv` wrote (a missing file names the stage that writes it)."""
+    import pandas as pd
+
+    from affectlab.errors import InputError
+
+    if not Path(path).is_file():
+        raise InputError(f"{path}: not found; run `dvc repro train_probes` first")
+    return pd.read_csv(path).to_dict("records")
+
+
+def write_base_vs_sft_png(base: list[dict], sft: list[dict], path: str | Path, title: str) -> None:
+    """One panel per curve (the in-distribution test split, then each held-out set): base vs SFT by layer."""
+    plt = pyplot()
+
+    curves = ["probe"] + [c for c in base[0] if c.startswith("heldout_") and c in sft[0]]
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.2 * len(curves), 3.4), sharey=True, squeeze=False)
+    for ax, column in zip(axes[0], curves):
+        for rows, label, style in ((base, "base", "o-"), (sft, "SFT", "s--")):
+            ax.plot([r["layer"] for r in rows], [r[column] for r in rows], style, label=label, markersize=3)
+        ax.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
+        ax.set(title="test split" if column == "probe" else column.removeprefix("heldout_"), xlabel="layer")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("AUC-ROC")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     save_figure_atomic(fig, path)

@@ -9,7 +9,7 @@ from affectlab.config import NonNegativeFloat, PositiveFloat, PositiveInt, Setti
 
 
 class ProbeSplit(Settings):
-    """Fractions per class (stratified); each > 0, together 1."""
+    """Target fractions per class; whole topics go to one split each (see `dataset.topic_split`)."""
     train: PositiveFloat
     validation: PositiveFloat
     test: PositiveFloat
@@ -29,7 +29,7 @@ class ProbeCaptureSettings(Settings):
     max_length: PositiveInt          # tokens per sentence; longer ones are truncated (and counted)
     dtype: Literal["float16", "float32"]  # storage type of the HDF5 activations
     split: ProbeSplit
-    seed: int                        # seeds the stratified split
+    seed: int                        # orders equal-sized topics when they are dealt to the splits
 
 
 class ProbeTrainSettings(Settings):

@@ -11,7 +11,7 @@ import numpy as np
 from affectlab.errors import InputError
 from affectlab.io import write_json_atomic
 from affectlab.probes.dataset import LABEL_IDS, Activations
-from affectlab.probes.evaluation import binary_scores, bow_baseline, vader_baseline
+from affectlab.probes.evaluation import binary_scores, bow_scores, fit_bow, vader_baseline
 from affectlab.probes.settings import ProbeTrainSettings
 from affectlab.probes.training import fit_probes, probe_logits, standardizer
 from affectlab.progress import timed
@@ -31,6 +31,7 @@ class ProbeStudy:
     ranking: list[int]                     # layers by val AUC (best first): the ensemble order
     epochs_run: int
     seconds: float
+    bow: Any = dataclasses.field(repr=False)  # the fitted bag-of-words baseline (scores the held-out sets too)
 
 
 def uncorrelated_permutation(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -78,12 +79,12 @@ def run_study(acts: Activations, texts: Mapping[str, str], s: ProbeTrainSettings
                 layers[layer][f"{name}_val_auc"] = float(fitted.val_auc[variant, layer])
                 layers[layer][f"{name}_best_epoch"] = int(fitted.best_epoch[variant, layer])
         text = np.array([texts[i] for i in acts.ids], dtype=object)
-        baselines = {"vader": vader_baseline(text[te], acts.y[te]),
-                     "bow": bow_baseline(text[tr], acts.y[tr], text[te], acts.y[te], s.bow_c, s.seed)}
+        bow = fit_bow(text[tr], acts.y[tr], s.bow_c, s.seed)
+        baselines = {"vader": vader_baseline(text[te], acts.y[te]), "bow": bow_scores(bow, text[te], acts.y[te])}
     # best on validation: highest AUC, then lowest validation loss, then the earlier layer
     ranking = sorted(range(x.shape[0]), key=lambda l: (-fitted.val_auc[0, l], fitted.val_loss[0, l], l))
     return ProbeStudy(mean, std, fitted.weight[0], fitted.bias[0], layers, baselines, ranking[0], ranking,
-                      fitted.epochs_run, stats["seconds"])
+                      fitted.epochs_run, stats["seconds"], bow)
 
 
 def save_probes(study: ProbeStudy, attrs: Mapping[str, Any], out_dir: str | Path) -> None:
