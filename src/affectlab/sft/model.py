@@ -134,14 +134,16 @@ class MultiTaskSFT(nn.Module):
 def save_heads(model: MultiTaskSFT, path: str | Path, vocab: dict[str, list[str]]) -> None:
     """heads.safetensors: `<head>.weight` / `<head>.bias` per active head; metadata names the labels and
     the pooling so a reader needs nothing else."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from affectlab.io import write_safetensors_atomic
 
     tensors = {f"{name}.{k}": v.detach().float().cpu().contiguous()
                for name, head in model.heads.items() for k, v in head.state_dict().items()}
     meta = {"heads": json.dumps(sorted(model.heads)),
             "pooling": "last layer hidden state (after final norm) at token prompt_length - 1",
             **{f"labels.{name}": json.dumps(vocab[name]) for name in model.heads}}
-    save_file(tensors, str(path), metadata=meta)
+    write_safetensors_atomic(save(tensors, metadata=meta), path)
 
 
 def load_heads_into(model: MultiTaskSFT, path: str | Path) -> None:
