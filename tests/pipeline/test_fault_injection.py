@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.pipeline
+pytestmark = [pytest.mark.pipeline, pytest.mark.reliability]
 
 
 @dataclasses.dataclass(frozen=True)

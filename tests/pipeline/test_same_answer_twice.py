@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.pipeline
+pytestmark = [pytest.mark.pipeline, pytest.mark.reliability]
 
 # stage -> why its outs may differ between two identical runs on CPU (measured; empty when none does)
 NOT_BITWISE: dict[str, str] = {}
