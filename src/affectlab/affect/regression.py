@@ -27,7 +27,7 @@ from affectlab.models import load_adapter, load_base
 from affectlab.probes.capture import pooled_batches
 from affectlab.progress import timed
 from affectlab.sft.encoding import encode
-from affectlab.sft.model import MultiTaskSFT, add_lora, load_heads_into, save_heads
+from affectlab.sft.model import MultiTaskSFT, add_lora, load_heads_into, save_adapter, save_heads
 from affectlab.sft.sources import Example
 from affectlab.sft.train import clear_checkpoint, collate, fit
 
@@ -204,7 +204,7 @@ def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: st
                          "prompt": "the utterance as one user turn, chat template, generation prompt"},
                 "fingerprint": key}
     with atomic_dir(out_dir) as tmp:
-        model.lm.save_pretrained(tmp / "adapter")
+        save_adapter(model.lm, tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", {HEAD: list(AXES)})
         write_safetensors_atomic(save({k: np.ascontiguousarray(ridge[k]) for k in ("weight", "bias", "mean", "std")},
                                       metadata={"layer": str(ridge["layer"]), "alpha": str(ridge["alpha"])}),

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from affectlab.io import write_text_atomic
 from affectlab.errors import ConfigError, first_line
 from affectlab.sft.encoding import IGNORE
 from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
@@ -129,6 +130,18 @@ class MultiTaskSFT(nn.Module):
         if len(self.heads):
             groups.append({"params": list(self.heads.parameters()), "lr": head_lr, "weight_decay": weight_decay})
         return groups
+
+
+def save_adapter(lm, folder: str | Path) -> None:
+    """`save_pretrained` of the PEFT adapter, with `target_modules` sorted in adapter_config.json: peft keeps
+    them in a set, so their order followed the per-process string hash (two identical runs of train_affect
+    wrote ["v_proj", "q_proj"] and ["q_proj", "v_proj"])."""
+    lm.save_pretrained(folder)
+    path = Path(folder) / "adapter_config.json"
+    config = json.loads(path.read_text())
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+        write_text_atomic(json.dumps(config, indent=2, sort_keys=True), path)
 
 
 def save_heads(model: MultiTaskSFT, path: str | Path, vocab: dict[str, list[str]]) -> None:
