@@ -171,6 +171,21 @@ def write_parquet_atomic(table: Any, path: str | Path) -> None:
         pq.write_table(table, tmp)
 
 
+def write_safetensors_atomic(data: bytes, path: str | Path) -> None:
+    """Write the bytes of safetensors' `save(tensors, metadata)` with the header in one order (metadata keys
+    sorted, tensors by offset). safetensors keeps the metadata in a Rust HashMap whose order changes from
+    process to process: the same heads with four metadata keys gave a different md5 in every run."""
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", None)
+    ordered = {"__metadata__": dict(sorted(meta.items()))} if meta is not None else {}
+    ordered.update(sorted(header.items(), key=lambda kv: tuple(kv[1]["data_offsets"])))
+    text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
+    text += b" " * (-len(text) % 8)  # safetensors pads the header to 8 bytes (aligned tensor data)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(len(text).to_bytes(8, "little") + text + data[8 + n:])
+
+
 def read_parquet(path: str | Path, columns: list[str] | None = None):
     """Read parquet into pandas, naming the file and the missing columns on error."""
     import pyarrow.parquet as pq

@@ -266,6 +266,7 @@ def synthetic_candidates(p: AffectHarvestSettings, scenarios: list[Scenario], ba
             rows = [{"round": r, "slot": i, "of": len(rounds[r]), "label": s.archetype, "scenario": s.id,
                      "dialogue": k, "seed": seed, "reply": t} for i, ((s, k), t) in enumerate(zip(rounds[r], texts))]
             append_jsonl(rows, checkpoint)
+            log.info("round %d: %d replies checkpointed to %s", r, len(rows), checkpoint)
             replies += rows
             stats["n"] += len(rows)
     out = []

@@ -20,13 +20,13 @@ import torch
 
 from affectlab.affect.records import AXES
 from affectlab.affect.settings import AffectRidgeSettings, AffectTrainSettings
-from affectlab.io import atomic_dir, fingerprint, read_json, write_json_atomic
+from affectlab.io import atomic_dir, fingerprint, read_json, write_json_atomic, write_safetensors_atomic
 from affectlab.lexical import Vader
 from affectlab.models import load_adapter, load_base
 from affectlab.probes.capture import pooled_batches
 from affectlab.progress import timed
 from affectlab.sft.encoding import encode
-from affectlab.sft.model import MultiTaskSFT, add_lora, load_heads_into, save_heads
+from affectlab.sft.model import MultiTaskSFT, add_lora, load_heads_into, save_adapter, save_heads
 from affectlab.sft.sources import Example
 from affectlab.sft.train import clear_checkpoint, collate, fit
 
@@ -168,7 +168,7 @@ def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: st
     """Train both regressors, write `out_dir` (adapter/, heads.safetensors, ridge.safetensors,
     manifest.json) and return {"tables": (scores, by_archetype), "ridge_layers": dev MAE per layer,
     "ridge": chosen layer and alpha, "fit": FitResult}."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     split = np.array([r["split"] for r in records])
     by = {name: [r for r in records if r["split"] == name] for name in ("train", "dev", "test")}
@@ -203,10 +203,11 @@ def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: st
                          "prompt": "the utterance as one user turn, chat template, generation prompt"},
                 "fingerprint": key}
     with atomic_dir(out_dir) as tmp:
-        model.lm.save_pretrained(tmp / "adapter")
+        save_adapter(model.lm, tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", {HEAD: list(AXES)})
-        save_file({k: np.ascontiguousarray(ridge[k]) for k in ("weight", "bias", "mean", "std")},
-                  str(tmp / RIDGE_FILE), metadata={"layer": str(ridge["layer"]), "alpha": str(ridge["alpha"])})
+        write_safetensors_atomic(save({k: np.ascontiguousarray(ridge[k]) for k in ("weight", "bias", "mean", "std")},
+                                      metadata={"layer": str(ridge["layer"]), "alpha": str(ridge["alpha"])}),
+                                 tmp / RIDGE_FILE)
         write_json_atomic(manifest, tmp / META_FILE)
     clear_checkpoint(s.loop.checkpoint_dir)
     return {"scores": scores, "by_archetype": by_arch, "ridge": ridge, "fit": result,

@@ -43,7 +43,8 @@ def teacher_targets(table: pd.DataFrame, fallback: list[str], backend, p: Reason
     todo = [i for i, rid in enumerate(table["id"]) if rid not in done]
     for start in progress(range(0, len(todo), t.batch_size), "teacher", unit="batch"):
         rows = table.iloc[todo[start:start + t.batch_size]]
-        replies = backend([teacher_prompt(x, y) for x, y in zip(rows["text"], rows["label"])], p.seed + start)
+        # seeded by the batch's first row, not its place in `todo`: a resumed run samples as an uninterrupted one
+        replies = backend([teacher_prompt(x, y) for x, y in zip(rows["text"], rows["label"])], p.seed + todo[start])
         append_jsonl([{"key": key, "id": rid, "reply": r} for rid, r in zip(rows["id"], replies)], ckpt)
         done.update(zip(rows["id"], replies))
     targets, origin, reasons = [], [], Counter()

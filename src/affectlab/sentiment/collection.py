@@ -218,6 +218,7 @@ def generate_sentences(p: SentimentSettings, topics: list[str], backend: Backend
                          "topic": topic, "seed": seed, "reply": reply}
                         for i, ((label, emotion, topic), reply) in enumerate(zip(slots, replies))]
             append_jsonl(raw_rows, checkpoint)
+            log.info("round %d: %d replies checkpointed to %s", r, len(raw_rows), checkpoint)
             collector.consume(raw_rows)
             stats["n"] += len(raw_rows)
             r += 1

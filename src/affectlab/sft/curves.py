@@ -1,19 +1,27 @@
 """Training curves: per-step records -> dvclive TSVs (DVC plots) and one PNG that renders offline."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
+
+from affectlab.io import atomic_dir
 
 
 class LiveCurves:
     """A `fit(on_step=...)` callback logging every numeric record to dvclive under `folder`.
-"""
+
+    dvclive appends to its TSVs step by step; they are written in a hidden temporary folder beside `folder`
+    and renamed into place by `close()`, so a run killed mid-training never leaves curves cut short at an
+    out path (a resumed run logs the restored steps again, so the curves it publishes are whole)."""
 
     def __init__(self, folder: str | Path):
         from dvclive import Live
 
         self.folder = Path(folder)
-        self.live = Live(str(self.folder), save_dvc_exp=False, dvcyaml=None, report=None)
+        self._publish = contextlib.ExitStack()
+        tmp = self._publish.enter_context(atomic_dir(self.folder))
+        self.live = Live(str(tmp), save_dvc_exp=False, dvcyaml=None, report=None)
 
     def __call__(self, step: int, record: dict[str, Any]) -> None:
         self.live.step = step
@@ -24,6 +32,7 @@ class LiveCurves:
 
     def close(self) -> None:
         self.live.end()
+        self._publish.close()
 
 
 def plot_losses(history: list[dict[str, Any]], path: str | Path) -> None:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from affectlab.io import write_text_atomic
 from affectlab.errors import ConfigError, first_line
 from affectlab.sft.encoding import IGNORE
 from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
@@ -131,17 +132,31 @@ class MultiTaskSFT(nn.Module):
         return groups
 
 
+def save_adapter(lm, folder: str | Path) -> None:
+    """`save_pretrained` of the PEFT adapter, with `target_modules` sorted in adapter_config.json: peft keeps
+    them in a set, so their order followed the per-process string hash (two identical runs of train_affect
+    wrote ["v_proj", "q_proj"] and ["q_proj", "v_proj"])."""
+    lm.save_pretrained(folder)
+    path = Path(folder) / "adapter_config.json"
+    config = json.loads(path.read_text())
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+        write_text_atomic(json.dumps(config, indent=2, sort_keys=True), path)
+
+
 def save_heads(model: MultiTaskSFT, path: str | Path, vocab: dict[str, list[str]]) -> None:
     """heads.safetensors: `<head>.weight` / `<head>.bias` per active head; metadata names the labels and
     the pooling so a reader needs nothing else."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from affectlab.io import write_safetensors_atomic
 
     tensors = {f"{name}.{k}": v.detach().float().cpu().contiguous()
                for name, head in model.heads.items() for k, v in head.state_dict().items()}
     meta = {"heads": json.dumps(sorted(model.heads)),
             "pooling": "last layer hidden state (after final norm) at token prompt_length - 1",
             **{f"labels.{name}": json.dumps(vocab[name]) for name in model.heads}}
-    save_file(tensors, str(path), metadata=meta)
+    write_safetensors_atomic(save(tensors, metadata=meta), path)
 
 
 def load_heads_into(model: MultiTaskSFT, path: str | Path) -> None:

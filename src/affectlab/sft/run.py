@@ -13,7 +13,7 @@ import torch
 from affectlab.io import atomic_dir, fingerprint, read_json, read_parquet, write_json_atomic
 from affectlab.models import BASE_DIR, ModelSettings, load_base
 from affectlab.sft.curves import LiveCurves, plot_losses
-from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_heads, wants_4bit
+from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_adapter, save_heads, wants_4bit
 from affectlab.sft.settings import LoraSettings, LossSettings, SftMixtureSettings, QuantSettings, SftTrainSettings
 from affectlab.sft.train import FitResult, clear_checkpoint, fit, mixed_precision
 
@@ -88,7 +88,7 @@ def fit_and_save(settings: RunSettings, train: pd.DataFrame, val: pd.DataFrame, 
     plot_losses(result.history, plots_dir / "losses.png")
     manifest = run_manifest(settings, model, result, vocab, key)
     with atomic_dir(out_dir) as tmp:
-        model.lm.save_pretrained(tmp / "adapter")
+        save_adapter(model.lm, tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", vocab)
         write_json_atomic(manifest, tmp / "manifest.json")
     clear_checkpoint(settings.train.checkpoint_dir)

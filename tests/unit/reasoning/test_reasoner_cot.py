@@ -71,10 +71,11 @@ class FakeTeacher:
     name = "fake"
 
     def __init__(self, fail_after=None):
-        self.calls, self.fail_after = 0, fail_after
+        self.calls, self.fail_after, self.seeds = 0, fail_after, []
 
     def __call__(self, prompts, seed):
         self.calls += 1
+        self.seeds.append(seed)
         if self.fail_after is not None and self.calls > self.fail_after:
             raise ModelError("ollama http://127.0.0.1:9: cannot connect (refused)")
         return ['It says "happy" here.\nEmotion: joy' if "happy" in p else "no idea" for p in prompts]
@@ -91,6 +92,10 @@ def test_teacher_falls_back_to_the_template_counted_and_resumes_after_a_server_f
     resumed = FakeTeacher()
     targets, origin, reasons = teacher_targets(rows, ["T"] * 6, resumed, p, EKMAN)
     assert resumed.calls == 2  # only the 2 batches left
+    uninterrupted = FakeTeacher()
+    teacher_targets(rows, ["T"] * 6, uninterrupted, p.model_copy(update={"teacher": p.teacher.model_copy(
+        update={"checkpoint": str(tmp_path / "fresh.jsonl")})}), EKMAN)
+    assert resumed.seeds == uninterrupted.seeds[1:]  # each batch drew with the seed it has in a whole run
     assert origin == ["teacher", "template", "teacher", "template", "teacher", "template"]
     assert targets[1] == "T" and reasons == Counter({"no_answer_line": 3})
 

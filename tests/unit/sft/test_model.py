@@ -158,3 +158,19 @@ def test_sampler_state_round_trip_replays_the_same_batches():
     t = MixtureSampler(["a"] * 5 + ["b"] * 7, alpha=0.7, seed=99)
     t.load_state_dict(state)
     assert [t.batch(4) for _ in range(3)] == first
+
+
+def test_a_saved_adapter_lists_its_target_modules_sorted(tmp_path):
+    # peft keeps target_modules in a set: their order in adapter_config.json followed the string hash
+    import json
+
+    from peft import LoraConfig, get_peft_model
+
+    from affectlab.sft.model import save_adapter
+    from affectlab.tiny_models import tiny_causal_lm
+
+    lm, _ = tiny_causal_lm()
+    lm = get_peft_model(lm, LoraConfig(r=2, target_modules=["v_proj", "q_proj", "o_proj"]))
+    save_adapter(lm, tmp_path / "adapter")
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["target_modules"] == \
+        ["o_proj", "q_proj", "v_proj"]
