@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,13 +21,25 @@ import torch
 
 from affectlab.affect.records import AXES
 from affectlab.affect.settings import AffectRidgeSettings, AffectTrainSettings
-from affectlab.io import atomic_dir, fingerprint, read_json, write_json_atomic, write_safetensors_atomic
+from affectlab.io import (
+    atomic_dir,
+    fingerprint,
+    read_json,
+    write_json_atomic,
+    write_safetensors_atomic,
+)
 from affectlab.lexical import Vader
 from affectlab.models import load_adapter, load_base
 from affectlab.probes.capture import pooled_batches
 from affectlab.progress import timed
 from affectlab.sft.encoding import encode
-from affectlab.sft.model import MultiTaskSFT, add_lora, load_heads_into, save_adapter, save_heads
+from affectlab.sft.model import (
+    MultiTaskSFT,
+    add_lora,
+    load_heads_into,
+    save_adapter,
+    save_heads,
+)
 from affectlab.sft.sources import Example
 from affectlab.sft.train import clear_checkpoint, collate, fit
 
