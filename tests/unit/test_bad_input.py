@@ -84,9 +84,18 @@ def in_process(fn: Callable[[], object]) -> tuple[int, str]:
     return int(code), err.getvalue()
 
 
-def stage(name: str) -> tuple[int, str]:
-    """The stage script's real `main()` in this process (its `stage_main` prints the error line)."""
-    return in_process(lambda: runpy.run_path(str(REPO / "stages" / f"{name}.py"), run_name="__main__"))
+def stage(name: str, *argv: str) -> tuple[int, str]:
+    """The stage script's real `main()` in this process (its `stage_main` prints the error line), with
+    sys.argv as `python stages/NAME.py ARGV` would set it."""
+    script = str(REPO / "stages" / f"{name}.py")
+
+    def run():
+        saved, sys.argv = sys.argv, [script, *argv]
+        try:
+            runpy.run_path(script, run_name="__main__")
+        finally:
+            sys.argv = saved
+    return in_process(run)
 
 
 def command(*argv: str, timeout: int = 120) -> tuple[int, str]:
