@@ -14,7 +14,7 @@ RUN := PATH="$(BIN):$$PATH" HF_HUB_DISABLE_TELEMETRY=1
 # The page template of `dvc plots show/diff` (.dvc/config plots.html_template): vega inlined, no CDN.
 PLOTS_TEMPLATE := .dvc/plots_offline.html
 
-.PHONY: setup repro test review clean-venv
+.PHONY: setup repro test test-reliability review clean-venv
 setup: $(STAMP) $(PLOTS_TEMPLATE)
 
 $(STAMP): pyproject.toml Makefile
@@ -32,8 +32,14 @@ $(PLOTS_TEMPLATE): $(STAMP)
 repro: setup
 	$(RUN) dvc repro
 
+# The suite CI runs: unit + pipeline tests (~20 min on 2 cores). The reliability tests (every long stage
+# killed and resumed, the smoke pipeline run twice) repeat whole stages: another ~40 min, run by
+# `make test-reliability` before a release or when a stage's checkpointing changes.
 test: setup
-	$(RUN) HF_HUB_OFFLINE=1 python -m pytest $(PYTEST_ARGS)
+	$(RUN) HF_HUB_OFFLINE=1 python -m pytest -m "not reliability" $(PYTEST_ARGS)
+
+test-reliability: setup
+	$(RUN) HF_HUB_OFFLINE=1 python -m pytest -m reliability $(PYTEST_ARGS)
 
 # One Markdown document of what a change did (params, metrics, stages, plots): make review BASE=main
 review: setup
