@@ -90,6 +90,7 @@ def fit_and_save(settings: RunSettings, train: pd.DataFrame, val: pd.DataFrame, 
         model.lm.save_pretrained(tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", vocab)
         write_json_atomic(manifest, tmp / "manifest.json")
+    log.info("wrote %s (adapter, heads, manifest)", out_dir)
     clear_checkpoint(settings.train.checkpoint_dir)
     return train_metrics(result, model)
 

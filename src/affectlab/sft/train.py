@@ -86,9 +86,10 @@ class TermTotals:
         self.gold: dict[str, list[int]] = defaultdict(list)
         self.batches = 0
 
-    def add(self, out: dict[str, Any], batch: dict[str, torch.Tensor]) -> None:
+    def add(self, out: dict[str, Any], batch: dict[str, torch.Tensor], total: float | None = None) -> None:
+        """`total`: this process's share of the global batch's loss, where that is not `out["loss"]`."""
         self.batches += 1
-        self.sums["total"] += out["loss"].item()
+        self.sums["total"] += out["loss"].item() if total is None else total
         for term in self.core.weights:
             self.sums[term] += out[term].item() * out[f"n_{term}"]
             self.sums[f"n_{term}"] += out[f"n_{term}"]
@@ -112,11 +113,9 @@ class TermTotals:
         describes the global batch, not the main process's slice of it."""
         from accelerate.utils import gather_object
 
-        keys = sorted(self.sums) + ["batches"]
-        local = [self.sums[k] for k in keys[:-1]] + [self.batches]
-        total = accelerator.reduce(torch.tensor(local, dtype=torch.float64, device=accelerator.device), "sum")
-        *sums, batches = total.tolist()
-        self.sums, self.batches = defaultdict(float, zip(keys, sums)), int(batches)
+        keys = sorted(self.sums)  # the same keys in every process; `batches` too (one per micro-batch)
+        local = torch.tensor([self.sums[k] for k in keys], dtype=torch.float64, device=accelerator.device)
+        self.sums = defaultdict(float, zip(keys, accelerator.reduce(local, "sum").tolist()))
         for name in self.core.heads:
             self.preds[name] = gather_object(self.preds[name])
             self.gold[name] = gather_object(self.gold[name])
@@ -229,12 +228,13 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
             with accelerator.accumulate(model):
                 with accelerator.autocast():
                     out = model(**batch)
-                accelerator.backward(out["loss"])
+                loss = out["loss"] if world == 1 else global_batch_loss(out, core.weights, accelerator)
+                accelerator.backward(loss)
                 if accelerator.sync_gradients and ts.max_grad_norm > 0:
                     grad_norm = float(accelerator.clip_grad_norm_(params, ts.max_grad_norm))
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-            totals.add(out, batch)
+            totals.add(out, batch, None if world == 1 else loss.item() / world)
         if not accelerator.optimizer_step_was_skipped:
             scheduler.step()
         if world > 1:
@@ -258,6 +258,17 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
              seconds, tokens / seconds if seconds else 0.0)
     final = {k.removeprefix("eval."): v for k, v in history[-1].items() if k.startswith("eval.")}
     return FitResult(history, final, sampler.weights, resumed_from, seconds, tokens)
+
+
+def global_batch_loss(out: dict[str, Any], weights: dict[str, float], accelerator) -> torch.Tensor:
+    """This process's share of the loss one process would compute on the whole global batch: each term's sum
+    over the labelled tokens/examples here divided by their count over all processes, times the process
+    count (DDP averages gradients). A per-process mean instead would halve a head's gradient whenever the
+    other process had no labelled example for it (labels are sparse: only GoEmotions rows carry emotions)."""
+    local = torch.tensor([float(out[f"n_{t}"]) for t in weights], dtype=torch.float64, device=accelerator.device)
+    counts = accelerator.reduce(local, "sum").tolist()
+    return accelerator.num_processes * sum(w * out[t] * (out[f"n_{t}"] / max(n, 1.0))
+                                           for (t, w), n in zip(weights.items(), counts))
 
 
 def _step_record(totals: TermTotals, grad_norm: float | None) -> dict[str, float]:
