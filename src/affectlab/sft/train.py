@@ -1,5 +1,6 @@
-"""The training loop: accelerate (so `accelerate launch` on GPUs and `torchrun` on CPU scale it), mixture batches, gradient accumulation,
-warmup + schedule, clipping, AMP on CUDA, periodic evaluation, checkpoints with exact resume.
+"""The training loop: accelerate (so `accelerate launch` on GPUs and `torchrun` on CPU scale it), mixture
+batches, gradient accumulation, warmup + schedule, clipping, AMP on CUDA, periodic evaluation, checkpoints
+with exact resume.
 
 Why not `transformers.Trainer`: the heads need `prompt_length` pooling and per-term losses, the mixture
 sampler and the checkpoint must be resumable bit for bit, and computing LM logits on target tokens only is
