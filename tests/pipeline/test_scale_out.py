@@ -148,12 +148,26 @@ def test_two_queued_experiments_run_side_by_side_without_sharing_outs_or_checkpo
     assert got["strat-0"][1]["loss.validation.emotion"] != got["strat-1"][1]["loss.validation.emotion"]
     assert got["strat-0"][1]["loss.validation.total"] != got["strat-1"][1]["loss.validation.total"]
 
-    # each experiment's outs are its own: applied, the manifest and heads match that experiment's params
+    # each experiment's outs are its own: the models/sft its dvc.lock records (in the cache) has a manifest
+    # with that experiment's params and heads (`dvc exp apply` would also check out the never-run stages)
+    seen = set()
     for name, strategy in (("strat-0", 0), ("strat-1", 1.0)):
-        repo.run("dvc", "exp", "apply", name)
-        manifest = repo.read_json("models/sft/manifest.json")
+        manifest = json.loads(cached_file(repo, exps[name]["rev"], "models/sft", "manifest.json"))
         assert manifest["params"]["loss"]["strategy"] == strategy
         assert ("strategy" in manifest["heads"]) == (strategy > 0)
+        seen.add(manifest["fingerprint"])
+    assert len(seen) == 2
+
+
+def cached_file(repo, rev: str, out: str, rel: str) -> str:
+    """A file inside directory out `out` as recorded in `rev`'s dvc.lock, read from the DVC cache."""
+    import yaml
+
+    lock = yaml.safe_load(repo.run("git", "show", f"{rev}:dvc.lock").stdout)
+    md5 = next(o["md5"] for st in lock["stages"].values() for o in st.get("outs", []) if o["path"] == out)
+    listing = json.loads(repo.path(f".dvc/cache/files/md5/{md5[:2]}/{md5[2:]}").read_text())
+    entry = next(e["md5"] for e in listing if e["relpath"] == rel)
+    return repo.path(f".dvc/cache/files/md5/{entry[:2]}/{entry[2:]}").read_text()
 
 
 def exps_of(rev):
