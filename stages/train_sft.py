@@ -20,7 +20,7 @@ def main() -> None:
                            lora=load_params(LoraSettings), train=load_params(SftTrainSettings),
                            quant=load_params(QuantSettings))
     metrics = train_and_save(settings)
-    if metrics is not None:  # the main process of `accelerate launch` writes
+    if metrics is not None:  # the main process of `accelerate launch` / `torchrun` writes
         write_metrics(metrics, "metrics/sft_train.json", "train_sft")
 
 

@@ -15,7 +15,7 @@ from affectlab.models import BASE_DIR, ModelSettings, load_base
 from affectlab.sft.curves import LiveCurves, plot_losses
 from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_adapter, save_heads, wants_4bit
 from affectlab.sft.settings import LoraSettings, LossSettings, SftMixtureSettings, QuantSettings, SftTrainSettings
-from affectlab.sft.train import FitResult, clear_checkpoint, fit, mixed_precision
+from affectlab.sft.train import FitResult, clear_checkpoint, distributed_state, fit, mixed_precision
 
 log = logging.getLogger(__name__)
 DATA_DIR = Path("data/sft")
@@ -57,7 +57,7 @@ def run_fingerprint(settings: RunSettings, files: list[Path]) -> str:
 def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
     """Run training on data/sft and write models/sft/{adapter/,heads.safetensors,manifest.json} and the
     curves; returns the metrics for metrics/sft_train.json (None on the non-main processes of
-    `accelerate launch`, which train but write nothing)."""
+    `accelerate launch` or `torchrun`, which train but write nothing)."""
     vocab = read_json(DATA_DIR / "labels.json", "run `dvc repro prepare_sft_data`")
     train = read_parquet(DATA_DIR / "train.parquet", TABLE_COLUMNS)
     val = read_parquet(DATA_DIR / "validation.parquet", TABLE_COLUMNS)
@@ -73,9 +73,7 @@ def fit_and_save(settings: RunSettings, train: pd.DataFrame, val: pd.DataFrame, 
     """Build the model, `fit` it on encoded tables (TABLE_COLUMNS), and write `out_dir`/{adapter/,
     heads.safetensors,manifest.json} and the curves under `plots_dir`. `input_files` (with the settings)
     identify the run for resuming. Shared by train_sft and train_reasoner (family D)."""
-    from accelerate import PartialState
-
-    main = PartialState().is_main_process
+    main = distributed_state().is_main_process
     model, tokenizer = build_model(settings, head_sizes)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     key = run_fingerprint(settings, input_files)
@@ -91,6 +89,7 @@ def fit_and_save(settings: RunSettings, train: pd.DataFrame, val: pd.DataFrame, 
         save_adapter(model.lm, tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", vocab)
         write_json_atomic(manifest, tmp / "manifest.json")
+    log.info("wrote %s (adapter, heads, manifest)", out_dir)
     clear_checkpoint(settings.train.checkpoint_dir)
     return train_metrics(result, model)
 

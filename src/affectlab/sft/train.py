@@ -1,5 +1,6 @@
-"""The training loop: accelerate (so `accelerate launch` scales it), mixture batches, gradient accumulation,
-warmup + schedule, clipping, AMP on CUDA, periodic evaluation, checkpoints with exact resume.
+"""The training loop: accelerate (so `accelerate launch` on GPUs and `torchrun` on CPU scale it), mixture
+batches, gradient accumulation, warmup + schedule, clipping, AMP on CUDA, periodic evaluation, checkpoints
+with exact resume.
 
 Why not `transformers.Trainer`: the heads need `prompt_length` pooling and per-term losses, the mixture
 sampler and the checkpoint must be resumable bit for bit, and computing LM logits on target tokens only is
@@ -36,6 +37,15 @@ def mixed_precision() -> str:
     if not torch.cuda.is_available():
         return "no"
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def distributed_state():
+    """accelerate's process state, asked for CPU explicitly where there is no CUDA: accelerate 1.15 sees the
+    processes of `torchrun --nproc_per_node N` as MULTI_CPU (gloo) only with `cpu=True`; without it each one
+    took itself for a lone main process (measured: both printed process 0 of 1), so both trained on the same
+    batches and both wrote the outs. (`accelerate launch --cpu --num_processes 2` started one process.)"""
+    from accelerate import PartialState
+    return PartialState(cpu=not torch.cuda.is_available())
 
 
 def collate(rows: pd.DataFrame, pad_id: int, device) -> dict[str, torch.Tensor]:
@@ -77,9 +87,10 @@ class TermTotals:
         self.gold: dict[str, list[int]] = defaultdict(list)
         self.batches = 0
 
-    def add(self, out: dict[str, Any], batch: dict[str, torch.Tensor]) -> None:
+    def add(self, out: dict[str, Any], batch: dict[str, torch.Tensor], total: float | None = None) -> None:
+        """`total`: this process's share of the global batch's loss, where that is not `out["loss"]`."""
         self.batches += 1
-        self.sums["total"] += out["loss"].item()
+        self.sums["total"] += out["loss"].item() if total is None else total
         for term in self.core.weights:
             self.sums[term] += out[term].item() * out[f"n_{term}"]
             self.sums[f"n_{term}"] += out[f"n_{term}"]
@@ -97,6 +108,18 @@ class TermTotals:
         """Mean over labelled tokens/examples; None when nothing in the window had a label for it."""
         n = self.sums[f"n_{term}"]
         return self.sums[term] / n if n else None
+
+    def merge_processes(self, accelerator) -> None:
+        """Sum the window's loss sums and collect the head predictions over all processes, so a step's record
+        describes the global batch, not the main process's slice of it."""
+        from accelerate.utils import gather_object
+
+        keys = sorted(self.sums)  # the same keys in every process; `batches` too (one per micro-batch)
+        local = torch.tensor([self.sums[k] for k in keys], dtype=torch.float64, device=accelerator.device)
+        self.sums = defaultdict(float, zip(keys, accelerator.reduce(local, "sum").tolist()))
+        for name in self.core.heads:
+            self.preds[name] = gather_object(self.preds[name])
+            self.gold[name] = gather_object(self.gold[name])
 
     def accuracy(self, head: str) -> float | None:
         gold = self.gold[head]
@@ -156,7 +179,7 @@ class FitResult:
     mixture: dict[str, float]
     resumed_from: int                   # 0 = fresh start
     seconds: float
-    tokens: int                         # non-pad tokens processed in this process's run (after resume)
+    tokens: int                         # non-pad tokens processed in this run, all processes (after resume)
 
 
 def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame, ts: SftTrainSettings, *,
@@ -170,9 +193,14 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
     from accelerate import Accelerator
     from transformers import get_scheduler
 
-    accelerator = Accelerator(mixed_precision=mixed_precision(), gradient_accumulation_steps=ts.grad_accum)
-    seed = ts.seed + accelerator.process_index
-    sampler = MixtureSampler(train_table["source"].tolist(), alpha, seed)
+    distributed_state()  # before Accelerator, which takes the process state as first created
+    accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=mixed_precision(),
+                              gradient_accumulation_steps=ts.grad_accum)
+    rank, world = accelerator.process_index, accelerator.num_processes
+    # One sampler stream in every process: each draws the global batch (world x batch_size) and trains on its
+    # own slice. N processes at batch_size b then see the examples one process sees at N x b, and the main
+    # process's checkpointed sampler state resumes all of them.
+    sampler = MixtureSampler(train_table["source"].tolist(), alpha, ts.seed)
     params = model.trainable_parameters()
     optimizer = torch.optim.AdamW(model.parameter_groups(ts.lr, ts.head_lr, ts.weight_decay))
     scheduler = get_scheduler(ts.schedule, optimizer, num_warmup_steps=ts.warmup_steps,
@@ -183,9 +211,6 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
     history: list[dict[str, float]] = []
     step = load_checkpoint(ckpt, core, optimizer, scheduler, sampler, fingerprint, history)
     resumed_from = step
-    if step and accelerator.process_index:
-        # only the main process checkpoints its sampler: the others continue from a stream of their own
-        sampler.rng = np.random.default_rng([ts.seed, accelerator.process_index, step])
     for record in history if on_step is not None else ():
         on_step(int(record["step"]), record)  # a resumed run logs whole curves (DVC removed the old ones)
     val = eval_subset(val_table, ts.eval_max_examples)
@@ -196,34 +221,55 @@ def fit(model: MultiTaskSFT, train_table: pd.DataFrame, val_table: pd.DataFrame,
     for _ in bar:
         totals, grad_norm = TermTotals(core), None
         for _micro in range(ts.grad_accum):
-            batch = collate(train_table.iloc[sampler.batch(ts.batch_size)], pad_id, accelerator.device)
+            rows = sampler.batch(ts.batch_size * world)[rank * ts.batch_size:(rank + 1) * ts.batch_size]
+            if world > 1 and step == resumed_from and _micro == 0:
+                log.info("process %d of %d: first batch rows %s", rank, world, rows)
+            batch = collate(train_table.iloc[rows], pad_id, accelerator.device)
             tokens += int(batch["attention_mask"].sum())
             with accelerator.accumulate(model):
                 with accelerator.autocast():
                     out = model(**batch)
-                accelerator.backward(out["loss"])
+                loss = out["loss"] if world == 1 else global_batch_loss(out, core.weights, accelerator)
+                accelerator.backward(loss)
                 if accelerator.sync_gradients and ts.max_grad_norm > 0:
                     grad_norm = float(accelerator.clip_grad_norm_(params, ts.max_grad_norm))
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-            totals.add(out, batch)
+            totals.add(out, batch, None if world == 1 else loss.item() / world)
         if not accelerator.optimizer_step_was_skipped:
             scheduler.step()
+        if world > 1:
+            totals.merge_processes(accelerator)
         step += 1
         record = {"step": step, "lr": scheduler.get_last_lr()[0], **_step_record(totals, grad_norm)}
         if step % ts.eval_every == 0 or step == ts.max_steps:
             record.update({f"eval.{k}": v for k, v in evaluate(core, val, ts.batch_size, pad_id,
                                                                 accelerator.device, majority).items()})
         history.append(record)
+        # Only the main process writes. No barrier is needed: the others can read the checkpoint only at start,
+        # before the first gradient all-reduce, which the main process cannot pass before they reach it.
         if step % ts.checkpoint_every == 0 and step < ts.max_steps and accelerator.is_main_process:
             save_checkpoint(ckpt, core, optimizer, scheduler, sampler, fingerprint, step, history)
         if on_step is not None:
             on_step(step, record)
     seconds = time.perf_counter() - start
+    if world > 1:
+        tokens = int(accelerator.reduce(torch.tensor(tokens, device=accelerator.device), "sum"))
     log.info("train_sft: %d steps (from %d) in %.1f s, %.0f tokens/s", step - resumed_from, resumed_from,
              seconds, tokens / seconds if seconds else 0.0)
     final = {k.removeprefix("eval."): v for k, v in history[-1].items() if k.startswith("eval.")}
     return FitResult(history, final, sampler.weights, resumed_from, seconds, tokens)
+
+
+def global_batch_loss(out: dict[str, Any], weights: dict[str, float], accelerator) -> torch.Tensor:
+    """This process's share of the loss one process would compute on the whole global batch: each term's sum
+    over the labelled tokens/examples here divided by their count over all processes, times the process
+    count (DDP averages gradients). A per-process mean instead would halve a head's gradient whenever the
+    other process had no labelled example for it (labels are sparse: only GoEmotions rows carry emotions)."""
+    local = torch.tensor([float(out[f"n_{t}"]) for t in weights], dtype=torch.float64, device=accelerator.device)
+    counts = accelerator.reduce(local, "sum").tolist()
+    return accelerator.num_processes * sum(w * out[t] * (out[f"n_{t}"] / max(n, 1.0))
+                                           for (t, w), n in zip(weights.items(), counts))
 
 
 def _step_record(totals: TermTotals, grad_norm: float | None) -> dict[str, float]:
