@@ -101,7 +101,7 @@ def test_probes_on_the_sft_model_compare_with_base_and_rerun_when_the_adapter_ch
     ran = family_b.repro("train_probes_sft")
     assert ran == ["prepare_sft_data", "train_sft", "capture_activations_sft", "train_probes_sft"]
     with h5py.File(family_b.path("data/activations_sft/layer_17.h5")) as f:
-        assert f.attrs["model"] == "packaged:smollm2+sft" and f["activations"].shape == (32, 576)
+        assert f.attrs["model"] == "packaged:smollm2+sft" and f["activations"].shape == (64, 576)  # as the base
     m = family_b.read_json("metrics/probes_sft.json")
     assert all(k.startswith("probes_sft.") for k in m)  # distinct columns in `dvc exp show`
     assert m["probes_sft.layers"] == 31 and 0 <= m["probes_sft.heldout.negation.val_layer_auc_roc"] <= 1
