@@ -159,9 +159,9 @@ def _decode(model, input_ids, attention_mask, decoding: Decoding, eos: list[int]
     out, mask, position_ids = _prefill(model, input_ids, attention_mask, extra, share_prefix=decoding.do_sample)
     for step in range(decoding.max_new_tokens):
         if step:
-            out = model(input_ids=step_ids, attention_mask=mask, position_ids=position_ids, past_key_values=cache,
+            out = model(input_ids=step_ids, attention_mask=mask, position_ids=position_ids, cache=cache,
                         use_cache=True, **extra)
-        cache = out.past_key_values
+        cache = out.cache
         if not isinstance(cache, Cache):
             return None
         scores = out.logits[:, -1].to(dtype=torch.float32, copy=True)
@@ -215,7 +215,7 @@ def _prefill(model, input_ids, attention_mask, extra: dict, *, share_prefix: boo
     device = input_ids.device
     head = model(input_ids=torch.tensor([prompts[0][:shared]], device=device),
                  position_ids=torch.arange(shared, device=device)[None], use_cache=True, **extra)
-    cache = head.past_key_values
+    cache = head.cache
     if not isinstance(cache, Cache):
         return whole_prompts()  # _decode sees no Cache there either and falls back to generate
     cache.batch_repeat_interleave(len(prompts))
@@ -225,7 +225,7 @@ def _prefill(model, input_ids, attention_mask, extra: dict, *, share_prefix: boo
     tail_mask = torch.tensor([[0] * (longest - len(t)) + [1] * len(t) for t in tails], device=device)
     mask = torch.cat([tail_mask.new_ones(len(tails), shared), tail_mask], dim=-1)
     position_ids = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)[:, shared:]
-    out = model(input_ids=tail_ids, attention_mask=mask, position_ids=position_ids, past_key_values=cache,
+    out = model(input_ids=tail_ids, attention_mask=mask, position_ids=position_ids, cache=cache,
                 use_cache=True, **extra)
     return out, mask, position_ids
 

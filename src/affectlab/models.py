@@ -9,6 +9,7 @@ A source is one of
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import importlib.util
 import json
 import logging
@@ -163,6 +164,17 @@ def load_adapter(model, adapter_dir: str | Path, stage: str = "train_sft"):
         return PeftModel.from_pretrained(model, str(adapter_dir)).eval()
     except Exception as e:  # a mismatched base or a garbled file raises many types
         raise ModelError(f"{adapter_dir}/: cannot attach the adapter ({type(e).__name__}: {first_line(e)})") from None
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of the libraries that shape a model's weights, recorded in every model manifest."""
+    versions = {}
+    for name in ("torch", "transformers", "peft", "trl"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
 
 
 def model_summary(model) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from affectlab.io import (
     write_safetensors_atomic,
 )
 from affectlab.lexical import Vader
-from affectlab.models import load_adapter, load_base
+from affectlab.models import library_versions, load_adapter, load_base
 from affectlab.probes.capture import pooled_batches
 from affectlab.progress import timed
 from affectlab.sft.encoding import encode
@@ -214,7 +214,7 @@ def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: st
                           "last_k": s.ridge.last_k, "max_length": s.ridge.max_length},
                 "lora": {"pooling": "hidden state at prompt_length - 1", "max_seq_len": s.max_seq_len,
                          "prompt": "the utterance as one user turn, chat template, generation prompt"},
-                "fingerprint": key}
+                "fingerprint": key, "versions": library_versions()}
     with atomic_dir(out_dir) as tmp:
         save_adapter(model.lm, tmp / "adapter")
         save_heads(model, tmp / "heads.safetensors", {HEAD: list(AXES)})

@@ -128,7 +128,7 @@ def _forward(model, tokenizer, batch: list[int], rows: list[tuple], plans: list[
     if width:
         out = model(input_ids=p_ids.to(dev), attention_mask=p_mask.to(dev), logits_to_keep=1, use_cache=True,
                     position_ids=(p_mask.cumsum(-1) - 1).clamp(min=0).to(dev))  # a plain forward does not derive them
-        cache = out.past_key_values
+        cache = out.cache
         cache.batch_select_indices(torch.tensor([batch.index(q) for q, _, _ in rows], device=dev))
     tails = [full[(i, ext)][cut[q]:] for q, i, ext in rows]
     t_width = max(map(len, tails))
@@ -137,7 +137,7 @@ def _forward(model, tokenizer, batch: list[int], rows: list[tuple], plans: list[
     row_q = [batch.index(q) for q, _, _ in rows]
     mask = torch.cat([p_mask[row_q], t_mask], dim=1)
     start = torch.tensor([cut[q] for q, _, _ in rows])[:, None]
-    out = model(input_ids=t_ids.to(dev), attention_mask=mask.to(dev), past_key_values=cache, use_cache=cache is not None,
+    out = model(input_ids=t_ids.to(dev), attention_mask=mask.to(dev), cache=cache, use_cache=cache is not None,
                 position_ids=(start + torch.arange(t_width)[None]).to(dev))
     logprobs = torch.log_softmax(out.logits.float(), dim=-1).cpu()
     got = {}

@@ -45,7 +45,7 @@ def label_logprobs(model, tokenizer, texts: Sequence[str], reasonings: Sequence[
                         m2 = torch.cat([mask, torch.ones_like(rest)], 1)
                         p2 = pos[:, -1:] + 1 + torch.arange(len(ids) - 1, device=mask.device)
                         res2 = model(input_ids=rest, attention_mask=m2, position_ids=p2,
-                                     past_key_values=copy.deepcopy(res.past_key_values), use_cache=True)
+                                     cache=copy.deepcopy(res.cache), use_cache=True)
                         lp = torch.log_softmax(res2.logits.float(), -1)
                         score += sum(lp[:, k, ids[k + 1]] for k in range(len(ids) - 1))
                     out[start:start + n, j] = score.cpu().numpy()

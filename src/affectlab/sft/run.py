@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from affectlab.io import atomic_dir, fingerprint, read_json, read_parquet, write_json_atomic
-from affectlab.models import BASE_DIR, ModelSettings, load_base
+from affectlab.models import BASE_DIR, ModelSettings, library_versions, load_base
 from affectlab.sft.curves import LiveCurves, plot_losses
 from affectlab.sft.model import MultiTaskSFT, add_lora, quantization_kwargs, save_adapter, save_heads, wants_4bit
 from affectlab.sft.settings import LoraSettings, LossSettings, SftMixtureSettings, QuantSettings, SftTrainSettings
@@ -118,4 +118,4 @@ def run_manifest(settings: RunSettings, model: MultiTaskSFT, result: FitResult, 
             "device": "cuda" if torch.cuda.is_available() else "cpu", "mixed_precision": mixed_precision(),
             "load_in_4bit": wants_4bit(settings.quant), "mixture": result.mixture,
             "heads": {n: vocab[n] for n in model.heads}, "loss_weights": model.weights,
-            "pooling": "hidden state at prompt_length - 1", "fingerprint": key}
+            "pooling": "hidden state at prompt_length - 1", "fingerprint": key, "versions": library_versions()}
