@@ -99,6 +99,30 @@ def test_review_bad_input_is_one_line_and_plots_missing_on_one_side_are_shown_as
     assert "error: workspace: no dvc.lock: nothing has run there yet" in proc.stderr
 
 
+def test_a_base_out_missing_from_the_cache_is_named_and_every_other_plot_still_diffs(audited):
+    # the situation of a reviewer whose cache lacks the base's results (no remote, or another machine's floats)
+    assert audited.repro("prepare_sft_data") == ["prepare_sft_data"]  # one more family's plot, outside plots/sft_audit
+    audited.commit("family A and the SFT data")
+    audited.exp_run("emotion.max_length=32", targets=STAGES)
+    lock = __import__("yaml").safe_load(audited.run("git", "show", "HEAD:dvc.lock").stdout)["stages"]
+    gone = next(o["md5"] for o in lock["report_emotions"]["outs"] if o["path"] == "plots/sft_audit")
+    manifest = audited.path(f".dvc/cache/files/md5/{gone[:2]}/{gone[2:]}")
+    manifest.unlink()  # a hard link of this copy only: the template's cache keeps its file
+
+    review(audited, "--base", "HEAD", "--out", "reports/missing.md", "--all")
+    md = audited.path("reports/missing.md").read_text()
+    lines = [line for line in md.splitlines() if line.startswith("- base `HEAD (")]
+    assert len(lines) == 1 and "`plots/sft_audit` (stage `report_emotions`): not in the local DVC cache" in lines[0]
+    # its plots show the head side, marked unavailable on the base, not "added"
+    block = md.split("### `plots/sft_audit/dominant.csv` (base unavailable)")[1].split("###")[0]
+    assert "| *(absent)* | ![head](missing/plots_sft_audit_dominant_csv.head.png) |" in block
+    assert "(added)" not in md
+    # a plot outside the missing out diffs as usual, both sides drawn
+    block = md.split("### `sft_label_distribution` (unchanged)")[1].split("###")[0]
+    assert "![base](missing/sft_label_distribution.base.png)" in block and "![head](" in block
+    assert "| `sft_emotions: truncated.think` |" in md  # metrics are git-tracked: they still compare
+
+
 def assert_renders_offline(page: Path, with_data: set[str]) -> None:
     """Every plot with data drew a chart, no script error was reported, every image is a PNG."""
     assert "cdn.jsdelivr" not in page.read_text()

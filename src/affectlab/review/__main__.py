@@ -36,7 +36,7 @@ def main() -> None:
     review = build_review(Path.cwd(), args.base, args.head, assets, args.show_all)
     write_text_atomic(render(review, out.parent, args.show_all), out)
     log.info("%s: %d params, %d metrics changed, %d plots shown", out, len(review.params),
-             sum(r.changed for r in review.metrics), sum(1 for p in review.plots if p.base_image or p.head_image))
+             sum(r.changed and not r.noise for r in review.metrics), sum(1 for p in review.plots if p.base_image or p.head_image))
     print(out)
 
 

@@ -47,6 +47,7 @@ def load_bands(root: Path, rev: Revision) -> dict[str, dict[str, Band]]:
     """metrics file -> key -> Band, from the CI tables of `rev` (absent tables give nothing)."""
     import dvc.api
     from dvc.exceptions import PathMissingError
+    from dvc_data.index import DataIndexError
 
     out: dict[str, dict[str, Band]] = {}
     for src in BAND_SOURCES:
@@ -54,6 +55,8 @@ def load_bands(root: Path, rev: Revision) -> dict[str, dict[str, Band]]:
             with dvc.api.open(src.csv, repo=str(root), rev=rev.sha) as f:
                 table = pd.read_csv(io.StringIO(f.read()))
         except (PathMissingError, FileNotFoundError):
+            continue
+        except DataIndexError:  # its out is not in the local cache: the plots section names it; no CI here
             continue
         except Exception as e:  # noqa: BLE001 - a broken CSV is named, never a traceback
             raise InputError(f"{src.csv} at {rev.label}: cannot read the CI table ({first_line(e)})") from None

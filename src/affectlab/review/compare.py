@@ -9,7 +9,7 @@ from affectlab.errors import InputError, first_line
 from affectlab.review.bands import load_bands
 from affectlab.review.lockfile import StageChange, parse_lock, stage_changes
 from affectlab.review.metric_diff import MetricRow, load_metrics, metric_rows
-from affectlab.review.plots import PlotChange, collect_plots
+from affectlab.review.plots import PlotChange, UnavailableOut, collect_plots
 from affectlab.review.revisions import Revision, read_at, resolve
 
 
@@ -29,6 +29,7 @@ class Review:
     metrics: list[MetricRow]
     stages: list[StageChange]
     plots: list[PlotChange]
+    unavailable: list[UnavailableOut] = dataclasses.field(default_factory=list)  # outs a side cannot load
 
 
 def open_repo(root: Path):
@@ -59,9 +60,10 @@ def build_review(root: Path, base_name: str, head_name: str, assets: Path, show_
         metrics = load_metrics(repo, [base, head])
     finally:
         repo.close()
-    rows = metric_rows(metrics[base.dvc], metrics[head.dvc], load_bands(root, base), load_bands(root, head))
-    plots = collect_plots(root, base, head, assets, include_unchanged=show_all)
-    return Review(base, head, params, rows, stages, plots)
+    rows = metric_rows(metrics[base.dvc], metrics[head.dvc], load_bands(root, base), load_bands(root, head),
+                       frozenset(p.key for p in params))
+    plots, unavailable = collect_plots(root, base, head, assets, include_unchanged=show_all)
+    return Review(base, head, params, rows, stages, plots, unavailable)
 
 
 def _params(repo, base: Revision, head: Revision) -> list[ParamChange]:

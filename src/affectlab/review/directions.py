@@ -1,46 +1,94 @@
 """Which way is better for the metrics where that is known; every other metric is shown without a verdict.
 
-Keyed by (metrics file stem, key pattern); the first match wins. A metric is listed here only when a
-reviewer would read a move as better or worse without further context: emotion means, counts of the data
-and baselines have no direction.
+Keyed by (metrics file stems, key pattern); the first match wins, and a match with no direction (None) ends the
+search: that is how baselines and controls are kept out of a broader pattern below them. A metric is listed
+here only when a reviewer would read a move as better or worse without further context: emotion means,
+counts of the data, baselines (majority, constant mean, lexicons, zero-shot, bag-of-words, MiniLM logistic
+regression, EQ-Bench's constant and random answers) and controls have no direction.
+
+A metrics file that nests its keys under its own name (`metrics/probes_sft.json`: `probes_sft.best...`) is
+matched without that prefix, so the SFT-model probes share family B's rules.
 """
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
 HIGHER, LOWER = "higher", "lower"
+NONE = None  # an explicit "no direction": stops a broader pattern further down from matching
 
-DIRECTIONS: tuple[tuple[str, str, str], ...] = (
+PROBES = ("probes", "probes_sft")
+DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     # A: a text longer than one window is scored on its first window only (emotion.long_text: truncate)
-    ("sft_emotions", "truncated.*", LOWER),
-    ("sft_sample", "short_sources", LOWER),
+    (("sft_emotions",), "truncated.*", LOWER),
+    (("sft_sample",), "short_sources", LOWER),
     # B: the probe on held-out sentences; the shuffled control and lexical baselines have no direction
-    ("probes", "best.*.auc_roc", HIGHER),
-    ("probes", "best.test.auc_pr", HIGHER),
-    ("probes", "best.test.f1", HIGHER),
-    ("probes", "best.test.accuracy", HIGHER),
-    ("probes", "probe.test.auc_roc_max", HIGHER),
-    ("sentiment_data", "acceptance_rate", HIGHER),
-    ("sentiment_data", "vader_agreement", HIGHER),
-    ("sentiment_data", "distinct_*", HIGHER),
+    (PROBES, "best.*.auc_roc", HIGHER),
+    (PROBES, "best.test.auc_pr", HIGHER),
+    (PROBES, "best.test.f1", HIGHER),
+    (PROBES, "best.test.accuracy", HIGHER),
+    (PROBES, "probe.test.auc_roc_max", HIGHER),
+    # B: the held-out sets a lexicon cannot solve; layer 0, VADER and bag-of-words there are baselines
+    (PROBES, "heldout.*.layer0_*", NONE),
+    (PROBES, "heldout.*.vader_*", NONE),
+    (PROBES, "heldout.*.bow_*", NONE),
+    (PROBES, "heldout.*.best_auc_roc", HIGHER),
+    (PROBES, "heldout.*.val_layer_auc_roc", HIGHER),
+    (PROBES, "heldout.*.other_sets_layer_auc_roc", HIGHER),
+    (PROBES, "heldout.*.pair_accuracy", HIGHER),
+    (PROBES, "heldout.*.probe_minus_vader", HIGHER),
+    (("sentiment_data",), "acceptance_rate", HIGHER),
+    (("sentiment_data",), "vader_agreement", HIGHER),
+    (("sentiment_data",), "distinct_*", HIGHER),
     # C: validation losses and heads of the SFT run; the evaluation of its answers
-    ("sft_train", "loss.validation.*", LOWER),
-    ("sft_train", "*.validation.accuracy", HIGHER),
-    ("sft_train", "*.validation.macro_f1", HIGHER),
-    ("sft_data", "truncated.*", LOWER),
-    ("eval", "eqbench.*.score", HIGHER),
-    ("eval", "eqbench.*.parsed", HIGHER),
-    ("eval", "eqbench.*.unparsable", LOWER),
-    ("eval", "redteam.*.refusal_rate", HIGHER),   # the red-team prompts ask for harm: refusing is right
-    ("eval", "redteam.*.complied_rate", LOWER),
+    (("sft_train",), "loss.validation.*", LOWER),
+    (("sft_train",), "*.validation.majority_accuracy", NONE),
+    (("sft_train",), "*.validation.accuracy", HIGHER),
+    (("sft_train",), "*.validation.macro_f1", HIGHER),
+    (("sft_data",), "truncated.*", LOWER),
+    (("eval",), "eqbench.constant.*", NONE),
+    (("eval",), "eqbench.random.*", NONE),
+    (("eval",), "eqbench.*.score", HIGHER),
+    (("eval",), "eqbench.*.parsed", HIGHER),
+    (("eval",), "eqbench.*.unparsable", LOWER),
+    (("eval",), "redteam.*.refusal_rate", HIGHER),   # the red-team prompts ask for harm: refusing is right
+    (("eval",), "redteam.*.complied_rate", LOWER),
+    # D: the reasoner (generated answer or label likelihood); the other systems are its baselines
+    (("reasoner_eval",), "baselines.reasoner*.parse_failure_rate", LOWER),
+    (("reasoner_eval",), "baselines.reasoner*.*accuracy", HIGHER),
+    (("reasoner_eval",), "baselines.reasoner*.*macro_f1", HIGHER),
+    (("reasoner_eval",), "reasoning.cites_text", HIGHER),
+    (("reasoner_eval",), "reasoning.stated_equals_final", HIGHER),
+    (("reasoner_train",), "loss.validation.*", LOWER),
+    (("reasoner_train",), "truncated.*", LOWER),
+    (("reasoner_cot",), "fallback.*", LOWER),
+    # E: the two learned regressors; the constant mean and VADER are baselines
+    (("affect_train",), "*constant_mean*", NONE),
+    (("affect_train",), "*vader*", NONE),
+    (("affect_train",), "mae.*", LOWER),
+    (("affect_train",), "archetype_mae.*", LOWER),
+    (("affect_train",), "r.*", HIGHER),
+    (("affect_train",), "*.dev_mae", LOWER),
+    (("affect_train",), "lora.dev_loss", LOWER),
+    (("affect_data",), "invalid.*", LOWER),
+    (("affect_data",), "gap", LOWER),
+    (("affect_data",), "archetype.*.gap", LOWER),
 )
+
+# A total is a weighted sum of its terms: it compares only where both sides have the same terms (`loss_terms`
+# in the same file) and the same weights (the params section named here).
+TOTALS = {"sft_train": "loss", "reasoner_train": None}
 
 
 def direction(file_stem: str, key: str) -> str | None:
-    for stem, pattern, way in DIRECTIONS:
-        if stem == file_stem and fnmatchcase(key, pattern):
+    key = key.removeprefix(f"{file_stem}.")
+    for stems, pattern, way in DIRECTIONS:
+        if file_stem in stems and fnmatchcase(key, pattern):
             return way
     return None
+
+
+def is_total(file_stem: str, key: str) -> bool:
+    return file_stem in TOTALS and key.endswith(".total")
 
 
 def verdict(way: str | None, delta: float | None) -> str:

@@ -7,9 +7,11 @@ from typing import Any
 
 from affectlab.review.compare import Review
 from affectlab.review.metric_diff import FAMILIES, MetricRow
+from affectlab.review.noise import NOISE_UNITS
 
 FAMILY_NAMES = {"shared": "Shared: base model", "A": "A. SFT-data emotion audit", "B": "B. Sentiment probes",
-                "C": "C. Emotion-aware SFT", "other": "Other metrics"}
+                "B-sft": "B. Sentiment probes on the SFT model", "C": "C. Emotion-aware SFT",
+                "D": "D. Emotion reasoning model", "E": "E. Affect dataset and regressors", "other": "Other metrics"}
 VERDICT = {"better": "better ▲", "worse": "worse ▼", "": ""}
 
 
@@ -32,22 +34,28 @@ def _params(review: Review) -> list[str]:
 def _metrics(review: Review, show_all: bool) -> list[str]:
     lines = ["## Metrics", "",
              "*better ▲ / worse ▼*: the metric's known direction (`affectlab/review/directions.py`); "
-             "*CI*: the base's bootstrap 95% interval, and whether head lies outside it.", ""]
+             "*CI*: the base's bootstrap 95% interval, and whether head lies outside it; "
+             f"*noise*: a float that moved by at most {NOISE_UNITS} units of its 4th decimal, as it does between "
+             "two CPUs (`affectlab/review/noise.py`), folded and never better or worse.", ""]
     by_family: dict[str, list[MetricRow]] = {}
     for row in review.metrics:
         by_family.setdefault(FAMILIES.get(Path(row.file).stem, "other"), []).append(row)
     shown_any = False
     for family in [f for f in FAMILY_NAMES if f in by_family]:
         rows = by_family[family]
-        metric = [r for r in rows if not r.from_plot_data and (show_all or r.changed)]
+        metric = [r for r in rows if not r.from_plot_data and not r.noise and (show_all or r.changed)]
+        noise = [r for r in rows if not r.from_plot_data and r.noise]
         plot_data = [r for r in rows if r.from_plot_data and (show_all or r.changed)]
         hidden = sum(1 for r in rows if not r.from_plot_data and not r.changed and not show_all)
-        if not metric and not plot_data:
+        if not metric and not plot_data and not noise:
             continue
         shown_any = True
         lines += [f"### {FAMILY_NAMES[family]}", ""]
         if metric:
             lines += _metric_table(metric)
+        if noise:
+            lines += [f"<details><summary>{len(noise)} change{'s' * (len(noise) != 1)} within the cross-machine "
+                      "tolerance: noise, not results</summary>", ""] + _metric_table(noise) + ["</details>", ""]
         if hidden:
             lines += [f"{hidden} unchanged metric{'s' * (hidden != 1)} hidden (`--all` shows them).", ""]
         if plot_data:
@@ -69,7 +77,8 @@ def _metric_table(rows: list[MetricRow]) -> list[str]:
             ci = f"[{r.band.low:.4g}, {r.band.high:.4g}]"
             ci += {True: " **outside**", False: " inside", None: ""}[r.outside_band]
         name = r.key if r.from_plot_data else f"{Path(r.file).stem}: {r.key}"
-        lines.append(f"| `{name}` | {_value(r.old)} | {_value(r.new)} | {_delta(r)} | {VERDICT[r.verdict]} | {ci} |")
+        change = VERDICT[r.verdict] if r.comparable else "not comparable: its terms or weights differ"
+        lines.append(f"| `{name}` | {_value(r.old)} | {_value(r.new)} | {_delta(r)} | {change} | {ci} |")
     return lines + [""]
 
 
@@ -88,7 +97,13 @@ def _stages(review: Review, show_all: bool) -> list[str]:
 
 def _plots(review: Review, out_dir: Path, show_all: bool) -> list[str]:
     lines = ["## Plots", ""]
-    shown = [p for p in review.plots if p.status in ("changed", "added", "removed")
+    if review.unavailable:
+        labels = {"base": review.base.label, "head": review.head.label}
+        lines += ["**Outs that cannot be loaded** (their plots are shown for the other side only; every other "
+                  "plot is diffed as usual):", ""]
+        lines += [f"- {u.side} `{labels[u.side]}`: `{u.path}` (stage `{u.stage}`): {u.reason}" for u in review.unavailable]
+        lines.append("")
+    shown = [p for p in review.plots if p.status in ("changed", "added", "removed") or p.status.endswith("unavailable")
              or (show_all and p.status == "unchanged")]
     for p in shown:
         lines += [f"### `{p.plot}` ({p.status})", "", f"| base `{review.base.label}` | head `{review.head.label}` |",

@@ -13,12 +13,19 @@ from typing import Any
 
 from affectlab.errors import InputError
 from affectlab.review.bands import Band
-from affectlab.review.directions import direction, verdict
+from affectlab.review.directions import TOTALS, direction, is_total, verdict
+from affectlab.review.noise import within_noise
 from affectlab.review.revisions import Revision
 
-# Files -> family, for grouping; a file not listed is grouped under "other".
-FAMILIES = {"model": "shared", "sft_sample": "A", "sft_emotions": "A", "sentiment_data": "B",
-            "activations": "B", "probes": "B", "sft_data": "C", "sft_train": "C", "eval": "C"}
+# Files -> family, for grouping; a file not listed is grouped under "other" (tests/unit/review checks that
+# every metrics file of dvc.yaml is listed).
+FAMILIES = {"model": "shared",
+            "sft_sample": "A", "sft_emotions": "A",
+            "sentiment_data": "B", "activations": "B", "probes": "B",
+            "activations_sft": "B-sft", "probes_sft": "B-sft",
+            "sft_data": "C", "sft_train": "C", "eval": "C",
+            "reasoner_data": "D", "reasoner_cot": "D", "reasoner_train": "D", "reasoner_eval": "D",
+            "affect_harvest": "E", "affect_data": "E", "affect_train": "E"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +36,7 @@ class MetricRow:
     new: Any
     from_plot_data: bool = False   # a value with a CI that lives in a plots CSV, not in the metrics file
     band: Band | None = None
+    comparable: bool = True        # False for a total whose terms or weights differ between the sides
 
     @property
     def delta(self) -> float | None:
@@ -43,7 +51,14 @@ class MetricRow:
         return self.old != self.new
 
     @property
+    def noise(self) -> bool:
+        """A change inside the cross-machine tolerance (review/noise.py): not a result."""
+        return self.changed and self.delta is not None and within_noise(self.old, self.new)
+
+    @property
     def verdict(self) -> str:
+        if self.noise or not self.comparable:
+            return ""
         return verdict(direction(Path(self.file).stem, self.key), self.delta)
 
     @property
@@ -52,6 +67,16 @@ class MetricRow:
         if self.band is None or not _number(self.new) or math.isnan(self.band.low):
             return None
         return not (self.band.low <= self.new <= self.band.high)
+
+
+def _comparable(path: str, key: str, old: dict, new: dict, changed_params: frozenset[str]) -> bool:
+    """A total compares only when the same terms, with the same weights, make it up on both sides."""
+    stem = Path(path).stem
+    if not is_total(stem, key):
+        return True
+    section = TOTALS[stem]
+    weights_moved = section is not None and any(p.split(".")[0] == section for p in changed_params)
+    return old.get("loss_terms") == new.get("loss_terms") and not weights_moved
 
 
 def _number(v: Any) -> bool:
@@ -96,15 +121,18 @@ def _flat(d: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def metric_rows(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]],
-                old_bands: dict[str, dict[str, Band]], new_bands: dict[str, dict[str, Band]]) -> list[MetricRow]:
+                old_bands: dict[str, dict[str, Band]], new_bands: dict[str, dict[str, Band]],
+                changed_params: frozenset[str] = frozenset()) -> list[MetricRow]:
     """One row per key of either side (old or new None where absent); CI-table values that are no
-    metric become rows of their metrics file marked `from_plot_data`."""
+    metric become rows of their metrics file marked `from_plot_data`. `changed_params`: the dotted params
+    that differ between the sides (a total weighted by one of them does not compare)."""
     rows = []
     for path in sorted({*old, *new, *old_bands, *new_bands}):
         o, n = old.get(path, {}), new.get(path, {})
         ob, nb = old_bands.get(path, {}), new_bands.get(path, {})
         for key in sorted({*o, *n}):
-            rows.append(MetricRow(path, key, o.get(key), n.get(key), band=ob.get(key)))
+            rows.append(MetricRow(path, key, o.get(key), n.get(key), band=ob.get(key),
+                                  comparable=_comparable(path, key, o, n, changed_params)))
         for key in sorted({*ob, *nb} - {*o, *n}):
             rows.append(MetricRow(path, key, ob[key].mean if key in ob else None,
                                   nb[key].mean if key in nb else None, from_plot_data=True, band=ob.get(key)))

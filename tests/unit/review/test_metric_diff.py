@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from affectlab.review.bands import Band
 from affectlab.review.metric_diff import MetricRow, metric_rows
 
@@ -27,3 +29,47 @@ def test_values_with_a_ci_that_are_no_metric_become_plot_data_rows():
 def test_non_numeric_values_change_without_a_delta():
     row = MetricRow("metrics/model.json", "source", "packaged:smollm2", "org/model")
     assert row.changed and row.delta is None and row.verdict == ""
+
+
+def test_a_move_inside_the_cross_machine_tolerance_is_noise_without_a_verdict():
+    # the pair measured between two CPUs (issue 17): 4th-decimal moves of a loss and of a held-out AUC
+    old = {"metrics/sft_train.json": {"loss.train.emotion": 2.5372, "loss.validation.lm": 3.1},
+           "metrics/probes.json": {"heldout.negation.best_auc_roc": 0.9592, "best.layer": 16, "best.test.auc_roc": 0.9}}
+    new = {"metrics/sft_train.json": {"loss.train.emotion": 2.5371, "loss.validation.lm": 3.1003},
+           "metrics/probes.json": {"heldout.negation.best_auc_roc": 0.959, "best.layer": 17, "best.test.auc_roc": 0.8998}}
+    rows = {r.key: r for r in metric_rows(old, new, {}, {})}
+    assert rows["loss.train.emotion"].noise and rows["heldout.negation.best_auc_roc"].noise
+    assert rows["best.test.auc_roc"].noise and rows["best.test.auc_roc"].verdict == ""
+    assert not rows["loss.validation.lm"].noise and rows["loss.validation.lm"].verdict == "worse"  # 3 units
+    assert not rows["best.layer"].noise  # an integer that moved is a result
+
+
+def test_a_total_whose_terms_or_weights_differ_has_no_verdict():
+    terms = ["emotion", "lm", "strategy"]
+    old = {"metrics/sft_train.json": {"loss.validation.total": 4.497, "loss.validation.lm": 3.0, "loss_terms": terms}}
+    ablated = {"metrics/sft_train.json": {"loss.validation.total": 3.665, "loss.validation.lm": 2.9,
+                                          "loss_terms": ["emotion", "lm"]}}
+    rows = {r.key: r for r in metric_rows(old, ablated, {}, {})}
+    assert not rows["loss.validation.total"].comparable and rows["loss.validation.total"].verdict == ""
+    assert rows["loss.validation.lm"].verdict == "better"  # a term on both sides still compares
+    same_terms = {"metrics/sft_train.json": {**ablated["metrics/sft_train.json"], "loss_terms": terms}}
+    assert {r.key: r for r in metric_rows(old, same_terms, {}, {})}["loss.validation.total"].verdict == "better"
+    reweighted = {r.key: r for r in metric_rows(old, same_terms, {}, {}, frozenset({"loss.emotion"}))}
+    assert reweighted["loss.validation.total"].verdict == ""
+    assert {r.key: r for r in metric_rows(old, same_terms, {}, {}, frozenset({"sft.train.lr"}))
+            }["loss.validation.total"].verdict == "better"
+
+
+def test_every_metrics_file_of_dvc_yaml_belongs_to_a_family():
+    import yaml
+
+    from affectlab.review.markdown import FAMILY_NAMES
+    from affectlab.review.metric_diff import FAMILIES
+    from harness import REPO_ROOT
+
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    files = {next(iter(m)) if isinstance(m, dict) else m for s in stages.values() for m in s.get("metrics", [])}
+    stems = {Path(f).stem for f in files}
+    assert len(stems) >= 18  # every family writes metrics; an empty list would pass the next line vacuously
+    assert not stems - set(FAMILIES), f"metrics files with no family in the review: {sorted(stems - set(FAMILIES))}"
+    assert set(FAMILIES.values()) <= set(FAMILY_NAMES)
