@@ -1,9 +1,14 @@
 """Pipeline-test harness: real `dvc repro` in a temporary copy of the working tree.
 
 A template repo is built once per test session (copy of the tree, git init + commit, smoke params,
-`dvc repro prepare_model`), so the ~20 s base-model preparation is paid once. Each test then gets its
-own copy of the template, with the DVC cache and model files hard-linked rather than copied (DVC never
-writes into cached files: it replaces outs, and the cache is read-only).
+`dvc repro prepare_model`), so the ~20 s base-model preparation is paid once. Then the whole smoke pipeline
+runs once in it (`dvc repro`, its lock and log kept as `smoke_lock` / `smoke_log`) and its outs are removed
+again: the template is left as prepared, but its DVC cache holds every smoke out and DVC's run cache a
+record of every stage. Each test gets its own copy of the template, with the DVC cache and model files
+hard-linked rather than copied; a stage a test brings up to date with unchanged deps and params is restored
+from that run cache in seconds instead of run again, and a changed param or a `--no-run-cache` / `-f` run
+really runs. The run-cache restores count as brought up to date in `DvcRepo.repro` (the stage did run, once,
+in this session, on these inputs); the reliability tests, which need real runs, force them.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ SMOKE_PARAMS = Path(__file__).with_name("smoke_params.yaml")
 _RAN = re.compile(r"^Running stage '([^']+)'", re.M)
 # A stage whose deps and params match an earlier run is restored from DVC's run cache instead of run.
 _RAN_OR_RESTORED = re.compile(r"^(?:Running stage '([^']+)'|Stage '([^']+)' is cached - skipping run)", re.M)
+# Not outs, but left by a run: checkpoints and run logs (a copy of the template starts without them).
+_RUN_LEFTOVERS = (".cache", "checkpoints", "data/eval.checkpoints", "logs")
 # Folders whose big files are hard-linked into each test repo instead of copied.
 _LINKED = ("models", ".dvc/cache")
 
@@ -45,10 +52,11 @@ class DvcRepo:
         return proc
 
     def repro(self, *targets: str, check: bool = True) -> list[str]:
-        """Run `dvc repro [targets]` and return the names of the stages that actually ran."""
+        """Run `dvc repro [targets]` and return the stages brought up to date, in order: run, or restored
+        from the run cache of the template's smoke run (same deps and params: the same outs)."""
         proc = self.run("dvc", "repro", *targets, check=check)
         self.last_output = proc.stdout + proc.stderr
-        return _RAN.findall(proc.stdout)
+        return stages_brought_up_to_date(self.last_output)
 
     def exp_run(self, *set_params: str, targets: Iterable[str] = ()) -> list[str]:
         """`dvc exp run [targets] -S k=v ...`; returns the stages brought up to date, in order: run, or
@@ -57,7 +65,7 @@ class DvcRepo:
         args = [a for kv in set_params for a in ("-S", kv)]
         proc = self.run("dvc", "exp", "run", *targets, *args)
         self.last_output = proc.stdout + proc.stderr
-        return [ran or restored for ran, restored in _RAN_OR_RESTORED.findall(proc.stdout + proc.stderr)]
+        return stages_brought_up_to_date(self.last_output)
 
     def commit(self, message: str = "test") -> None:
         self.run("git", "add", "-A")
@@ -95,6 +103,15 @@ class DvcRepo:
         assert sorted(ran) == sorted(expected), f"expected {sorted(expected)} to re-run, ran {sorted(ran)}"
 
 
+def stages_brought_up_to_date(output: str) -> list[str]:
+    return [ran or restored for ran, restored in _RAN_OR_RESTORED.findall(output)]
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages `dvc repro` really ran (not restored from the run cache)."""
+    return _RAN.findall(output)
+
+
 def apply_overrides(params: dict[str, Any], overrides: dict[str, Any]) -> None:
     for dotted, value in overrides.items():
         node = params
@@ -116,8 +133,9 @@ def source_files(root: Path = REPO_ROOT) -> list[str]:
     return [f for f in out.split("\0") if f and (root / f).is_file()]
 
 
-def build_template(dest: Path, prepare: Iterable[str] = ("prepare_model",)) -> DvcRepo:
-    """Copy the working tree to `dest`, make it a git repo with smoke params, and run `prepare`."""
+def build_template(dest: Path, prepare: Iterable[str] = ("prepare_model",), smoke_run: bool = True) -> DvcRepo:
+    """Copy the working tree to `dest`, make it a git repo with smoke params, and run `prepare`; with
+    `smoke_run`, run the whole smoke pipeline once and reset the tree to the prepared state (see above)."""
     for rel in source_files():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -130,11 +148,36 @@ def build_template(dest: Path, prepare: Iterable[str] = ("prepare_model",)) -> D
     repo.run("git", "init", "-q")
     repo.run("git", "config", "user.email", "test@affectlab.invalid")
     repo.run("git", "config", "user.name", "affectlab tests")
+    # Outs are copies of cache files, never hard links: a test that rewrites an out in place (a bad-input
+    # case) must not reach into the cache every copy of the template shares.
+    repo.run("dvc", "config", "--local", "cache.type", "copy")
     repo.commit("template")
     if prepare:
         repo.repro(*prepare)
         repo.commit("template: prepared")
+    if smoke_run:
+        run_smoke_pipeline_once(repo, prepared=list(prepare))
     return repo
+
+
+def run_smoke_pipeline_once(repo: DvcRepo, prepared: list[str]) -> None:
+    """The whole smoke pipeline, once: its lock and log are kept on `repo`, its outs stay in the cache and
+    the run cache, and the tree goes back to the prepared commit."""
+    proc = repo.run("dvc", "repro")
+    repo.smoke_log = proc.stdout + proc.stderr
+    repo.smoke_lock = yaml.safe_load((repo.root / "dvc.lock").read_text())
+    for stage, entry in repo.smoke_lock["stages"].items():
+        if stage in prepared:
+            continue
+        for out in entry.get("outs", []):
+            target = repo.root / out["path"]
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    for leftover in _RUN_LEFTOVERS:
+        shutil.rmtree(repo.root / leftover, ignore_errors=True)
+    repo.run("git", "checkout", "-q", "--", ".")  # dvc.lock as prepared; tracked metrics as committed
+    repo.run("git", "clean", "-fdq")               # .gitignore files DVC created for the outs
+    left = repo.run("git", "status", "--porcelain").stdout.strip()
+    assert not left, f"the template is not back at its prepared commit after the smoke run:\n{left}"
 
 
 def clone_template(template: DvcRepo, dest: Path) -> DvcRepo:

@@ -2,15 +2,20 @@
 in dvc.lock must keep its md5. A stage that cannot (not deterministic on CPU) is listed in NOT_BITWISE with
 the reason, and the test checks that only the listed outs moved.
 
-One repo for the module: the two runs are the expensive part (two smoke pipelines), each test reads them.
+The first run is the session template's smoke run (tests/harness.py: its lock and log are kept); the second
+is `dvc repro -f --no-run-cache` of a copy of the template, so every stage really runs again: both logs must
+show every stage of dvc.yaml running its command. Files inside a folder out that differ are named from the
+folder's manifest in the DVC cache.
 """
 from __future__ import annotations
 
-import hashlib
+import json
 from pathlib import Path
 
 import pytest
 import yaml
+
+from harness import REPO_ROOT, stages_run
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.reliability]
 
@@ -22,50 +27,52 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.reliability]
 NOT_BITWISE: dict[str, str] = {}
 
 
-def lock_outs(root: Path) -> dict[str, dict[str, str]]:
-    """stage -> {out path: md5} from dvc.lock."""
-    lock = yaml.safe_load((root / "dvc.lock").read_text())["stages"]
-    return {stage: {o["path"]: o["md5"] for o in entry.get("outs", [])} for stage, entry in lock.items()}
+def lock_outs(lock: dict) -> dict[str, dict[str, str]]:
+    """stage -> {out path: md5} of a parsed dvc.lock."""
+    return {stage: {o["path"]: o["md5"] for o in entry.get("outs", [])} for stage, entry in lock["stages"].items()}
 
 
-def file_md5s(root: Path, outs: dict[str, dict[str, str]]) -> dict[str, str]:
-    """Every file under every out, for naming what differs inside a folder out."""
-    found = {}
-    for paths in outs.values():
-        for out in paths:
-            top = root / out
-            for f in ([top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())):
-                found[f.relative_to(root).as_posix()] = hashlib.md5(f.read_bytes()).hexdigest()
-    return found
+def folder_files(cache: Path, md5: str) -> dict[str, str]:
+    """relpath -> md5 of the files of a folder out, from its `.dir` manifest in the DVC cache."""
+    manifest = cache / "files" / "md5" / md5[:2] / md5[2:]
+    return {e["relpath"]: e["md5"] for e in json.loads(manifest.read_text())} if md5.endswith(".dir") else {}
 
 
 @pytest.fixture(scope="module")
 def two_runs(dvc_template, tmp_path_factory):
     from harness import clone_template
     repo = clone_template(dvc_template, tmp_path_factory.mktemp("twice") / "repo")
-    repo.repro()
-    first = lock_outs(repo.root), file_md5s(repo.root, lock_outs(repo.root))
-    repo.run("dvc", "repro", "-f")  # every stage again, none restored from the run cache
-    second = lock_outs(repo.root), file_md5s(repo.root, lock_outs(repo.root))
-    return repo, first, second
+    proc = repo.run("dvc", "repro", "-f", "--no-run-cache")  # every stage again, none restored
+    second = yaml.safe_load((repo.root / "dvc.lock").read_text())
+    return repo, (dvc_template.smoke_lock, dvc_template.smoke_log), (second, proc.stdout + proc.stderr)
 
 
-def all_stages() -> list[str]:
-    from harness import REPO_ROOT
-    return list(yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"])
+def all_stages() -> dict[str, dict]:
+    return yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 
 
-def test_the_second_run_reran_every_stage(two_runs):
-    repo, (first, _), (second, _) = two_runs
-    assert sorted(first) == sorted(second) == sorted(all_stages())
+def test_both_runs_ran_every_stage_of_dvc_yaml_with_its_command(two_runs):
+    repo, (first_lock, first_log), (second_lock, second_log) = two_runs
+    stages = all_stages()
+    # the template prepared the base model before its smoke run, so that run starts after prepare_model
+    for name, log, expected in (("first run (the template's smoke run)", first_log, set(stages) - {"prepare_model"}),
+                                ("second run (dvc repro -f)", second_log, set(stages))):
+        ran = set(stages_run(log))
+        assert not expected - ran, f"{name}: these stages did not run: {sorted(expected - ran)}"
+        no_command = sorted(s for s in expected if f"> {stages[s]['cmd']}" not in log)
+        assert not no_command, f"{name}: no command line logged for {no_command}"
+        assert "is cached - skipping run" not in log, f"{name}: a stage was restored from the run cache"
+    assert sorted(lock_outs(first_lock)) == sorted(lock_outs(second_lock)) == sorted(stages)
 
 
-@pytest.mark.parametrize("stage", all_stages())
+@pytest.mark.parametrize("stage", list(all_stages()))
 def test_a_forced_rerun_writes_byte_identical_outs(two_runs, stage):
-    repo, (first, files_a), (second, files_b) = two_runs
+    repo, (first_lock, _), (second_lock, _) = two_runs
+    first, second = lock_outs(first_lock), lock_outs(second_lock)
     changed = sorted(out for out in first[stage] if first[stage][out] != second[stage].get(out))
-    inside = sorted(f for f in files_a if any(f == c or f.startswith(c.rstrip("/") + "/") for c in changed)
-                    and files_a[f] != files_b.get(f))
+    cache = repo.root / ".dvc" / "cache"
+    inside = {out: sorted(f for f, h in folder_files(cache, first[stage][out]).items()
+                          if folder_files(cache, second[stage][out]).get(f) != h) for out in changed}
     if stage in NOT_BITWISE:
         pytest.skip(f"not bitwise on CPU: {NOT_BITWISE[stage]} (this run: {changed or 'identical'})")
-    assert not changed, f"{stage}: outs changed between two identical runs: {changed}; files: {inside}"
+    assert not changed, f"{stage}: outs changed between two identical runs: {changed}; files inside: {inside}"
