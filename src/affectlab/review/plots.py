@@ -55,9 +55,16 @@ def dvc_plots_json(root: Path, base: Revision, head: Revision, out_dir: Path, ta
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise InputError(f"dvc plots diff {base.label} {head.label} failed: {last}")
     try:
-        return json.loads(proc.stdout)
+        report = json.loads(proc.stdout)
     except json.JSONDecodeError:
         raise InputError(f"dvc plots diff --json printed no JSON: {proc.stdout[:200]!r}") from None
+    # with --targets, DVC names a folder plot's files twice: as `dvc.yaml::<file>` and as `<file>`
+    data = report.get("data", {})
+    for key in [k for k in data if "::" in k]:
+        plain = key.split("::", 1)[1]
+        entries = data.pop(key)
+        data.setdefault(plain, entries)
+    return report
 
 
 def collect_plots(root: Path, base: Revision, head: Revision, assets: Path,
@@ -125,20 +132,23 @@ def plots_report(root: Path, base: Revision, head: Revision,
 
 
 def uncached_outs(root: Path, rev: Revision, side: str) -> list[UnavailableOut]:
-    """The outs of `rev`'s dvc.lock that neither the DVC cache holds nor (for the workspace) the disk."""
+    """The outs of `rev`'s dvc.lock that DVC cannot load: not in the cache, and neither in git at that revision
+    (a `cache: false` metric or plot) nor, for the workspace, on disk."""
     from dvc.repo import Repo
 
     lock = yaml.safe_load(read_at(root, "dvc.lock", rev) or "{}") or {}
+    in_git = set(subprocess.run(["git", "ls-tree", "-r", "--name-only", rev.sha], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.split("\n")) if rev.sha else set()
     missing = []
     with Repo(str(root)) as repo:
         odb = repo.cache.local
         for stage, entry in (lock.get("stages") or {}).items():
             for out in entry.get("outs") or ():
-                md5 = out.get("md5")
-                if md5 is None or (rev.sha is None and (root / out["path"]).exists()):
+                md5, path = out.get("md5"), out["path"]
+                if md5 is None or path in in_git or (rev.sha is None and (root / path).exists()):
                     continue
                 if not odb.exists(md5) or (md5.endswith(".dir") and not _dir_complete(odb, md5)):
-                    missing.append(UnavailableOut(side, out["path"], stage, "not in the local DVC cache (`dvc pull` "
+                    missing.append(UnavailableOut(side, path, stage, "not in the local DVC cache (`dvc pull` "
                                                   f"fetches it from a remote, or `dvc repro {stage}` at that revision)"))
     return missing
 
