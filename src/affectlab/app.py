@@ -32,8 +32,8 @@ def not_built(models: Path, part: str) -> str | None:
     for name in (part, "base"):
         needed, stage = BUILT_BY[name]
         if not (models / needed).is_file():
-            return (f"Not built yet: `{models / needed}` is missing. `dvc repro {stage}` builds it "
-                    f"(`dvc repro {BUILT_BY[part][1]}` builds everything this part needs).")
+            also = "" if name == part else f" (`dvc repro {BUILT_BY[part][1]}` builds everything this part needs)"
+            return f"Not built yet: `{models / needed}` is missing. `dvc repro {stage}` builds it{also}."
     return None
 
 
