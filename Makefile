@@ -57,5 +57,10 @@ test: setup
 review: setup
 	$(RUN) python -m affectlab.review --base $(BASE) $(REVIEW_ARGS)
 
+# The exported models in a browser: Streamlit on http://127.0.0.1:8501 (another port: make app APP_PORT=8600)
+app: setup
+	$(RUN) streamlit run src/affectlab/app.py --server.address 127.0.0.1 --server.port $(or $(APP_PORT),8501) \
+	  --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
+
 clean-venv:
 	rm -rf $(VENV)

@@ -3,7 +3,8 @@
 
     python tests/stage_graph.py [STAGE ...]   # print the code deps and params each stage should declare
     python tests/stage_graph.py --write       # rewrite them in dvc.yaml (data deps, outs, plots kept)
-    python tests/stage_graph.py --readme      # rewrite README's DAG and the "re-runs" column of its params table
+    python tests/stage_graph.py --readme      # rewrite README's DAG and the "re-runs" column of the params
+                                              # tables in docs/ (docs/parameters.md and the family pages)
 """
 from __future__ import annotations
 
@@ -148,16 +149,24 @@ def readme_dag() -> str:
     return "\n".join(lines) + "\n```\n"
 
 
+PARAMS_ROW = r"^\| `([a-z_.]+)` \| (.*) \| `.*` \|$"   # | `section` | controls | re-runs |
+
+
+def params_docs() -> list[Path]:
+    """The pages holding a params table with a re-runs column: docs/parameters.md and the family pages."""
+    return sorted((REPO / "docs").glob("*.md"))
+
+
 def write_readme() -> None:
     import re
 
     path = REPO / "README.md"
-    text = re.sub(r"```mermaid\n.*?```\n", lambda m: readme_dag(), path.read_text(), count=1, flags=re.S)
+    path.write_text(re.sub(r"```mermaid\n.*?```\n", lambda m: readme_dag(), path.read_text(), count=1, flags=re.S))
 
-    def row(m):  # | `section` | controls | re-runs |
+    def row(m):
         return f"| `{m[1]}` | {m[2]} | {', '.join(f'`{n}`' for n in reruns(m[1]))} |"
-    text = re.sub(r"^\| `([a-z_.]+)` \| (.*) \| `.*` \|$", row, text, flags=re.M)
-    path.write_text(text)
+    for page in params_docs():
+        page.write_text(re.sub(PARAMS_ROW, row, page.read_text(), flags=re.M))
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def test_two_torchrun_processes_train_disjoint_halves_of_the_global_batch_and_ma
     # the outs load with the project's loaders and reproduce the recorded validation figures
     check_outs_reproduce_validation(repo, two)
 
-    # finite losses, and close to the one-process run (see README "Scaling out" for the tolerance's reason)
+    # finite losses, and close to the one-process run (docs/sharing-and-scaling.md "Scaling out" says why this tolerance)
     losses = {k: v for k, v in two.items() if k.startswith("loss.")}
     assert losses and all(math.isfinite(v) for v in losses.values())
     for key in ("loss.validation.lm", "loss.validation.emotion", "loss.validation.strategy", "loss.validation.total"):

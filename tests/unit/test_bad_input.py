@@ -1,5 +1,5 @@
 """The bad-input catalogue: malformed params, files, model folders, CLI arguments and HTTP requests, each with
-what it must get (README "What bad input gets" is generated from this table: `python tests/unit/test_bad_input.py`).
+what it must get (docs/bad-input.md is generated from this table: `python tests/unit/test_bad_input.py --write`).
 
 Every case runs in its own temporary folder (the working directory, so messages carry relative paths) and gets
   - exit code 2 and ONE line on stderr, `error: <file>:<row>: <what is wrong, what would be right>` (or the
@@ -40,8 +40,8 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "HF_HUB_OFFLINE": "1"}
 @dataclass(frozen=True)
 class Case:
     id: str
-    input: str                               # README: what kind of input
-    example: str                             # README: the malformed input
+    input: str                               # docs/bad-input.md: what kind of input
+    example: str                             # docs/bad-input.md: the malformed input
     gets: str                                # the one line / HTTP answer / skip count ("..." = any text)
     run: Callable[[Path], tuple[int, str]]   # -> (exit code or HTTP status, stderr or response body)
     kind: str = "exit"                       # exit | http | skip
@@ -622,8 +622,9 @@ def test_catalogue_has_thirty_distinct_cases():
     assert {c.kind for c in CASES} == {"exit", "http", "skip"}
 
 
-# ------------------------------------------------------------------ README table -----------------------------
+# ------------------------------------------------------------------ docs/bad-input.md table ------------------
 README_TITLE = "## What bad input gets"
+CATALOGUE = REPO / "docs" / "bad-input.md"
 
 
 def _cell(text: str) -> str:
@@ -640,16 +641,26 @@ def readme_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def test_readme_table_is_the_catalogue():
-    """The README's table is generated from CASES (`python tests/unit/test_bad_input.py` prints it), so every
-    case is documented with the line it gets, and nothing is documented that is not tested."""
-    readme = (REPO / "README.md").read_text()
-    assert README_TITLE in readme
-    lines = readme.split(README_TITLE, 1)[1].splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+def _table_span(text: str) -> tuple[int, int, list[str]]:
+    """Line range [start, end) of the first table after README_TITLE in `text`, and its lines."""
+    assert README_TITLE in text
+    lines = text.splitlines()
+    head = lines.index(README_TITLE)
+    start = next(i for i in range(head, len(lines)) if lines[i].startswith("|"))
     end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return start, end, lines
+
+
+def test_readme_table_is_the_catalogue():
+    """docs/bad-input.md's table is generated from CASES (`python tests/unit/test_bad_input.py --write`), so
+    every case is documented with the line it gets, and nothing is documented that is not tested."""
+    start, end, lines = _table_span(CATALOGUE.read_text())
     assert "\n".join(lines[start:end]) + "\n" == readme_table()
 
 
 if __name__ == "__main__":
-    print(readme_table(), end="")
+    if sys.argv[1:] == ["--write"]:
+        start, end, lines = _table_span(CATALOGUE.read_text())
+        CATALOGUE.write_text("\n".join(lines[:start]) + "\n" + readme_table() + "\n".join(lines[end:]) + "\n")
+    else:
+        print(readme_table(), end="")

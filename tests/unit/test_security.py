@@ -206,8 +206,8 @@ def test_every_hub_source_of_the_hub_profile_carries_a_revision():
 
 
 def test_readme_says_how_to_pin_a_commit():
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Embedded profile and hub profile"):]
+    page = (REPO / "docs" / "parameters.md").read_text()
+    section = page[page.index("## Profiles"):]
     section = section[:section.index("\n## ", 4)]
     assert re.search(r"40-hex", section) and "revision" in section
 
