@@ -19,6 +19,7 @@ def sft_repo(dvc_template, tmp_path_factory):
     from harness import clone_template
     repo = clone_template(dvc_template, tmp_path_factory.mktemp("sft") / "repo")
     repo.first_run = repo.repro(*TARGET)
+    repo.smoke_log = dvc_template.smoke_log  # the run that made the outs restored here from the run cache
     return repo
 
 
@@ -42,7 +43,9 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     assert m["emotion.validation.n"] == 16
     assert m["emotion.validation.accuracy"] > m["emotion.validation.majority_accuracy"]
     assert not {"seconds", "tokens_per_s", "resumed_from"} & set(m)  # run figures live in the untracked log
-    assert sft_repo.read_json("logs/train_sft.json")["resumed_from"] == 0
+    # the session's smoke run trained from step 0 (no checkpoint to resume) and logged its checkpoints
+    assert "resuming from checkpoints/sft" not in sft_repo.smoke_log
+    assert "checkpoint at step 12 -> checkpoints/sft" in sft_repo.smoke_log
     for key in ("loss.validation.lm", "loss.validation.emotion", "loss.validation.strategy",
                 "emotion.validation.accuracy", "strategy.validation.macro_f1", "loss.train.lm"):
         assert isinstance(m[key], float) and m[key] >= 0, key
