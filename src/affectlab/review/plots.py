@@ -25,6 +25,7 @@ import yaml
 
 from affectlab.errors import InputError
 from affectlab.review import vega
+from affectlab.review.lockfile import parse_lock
 from affectlab.review.revisions import Revision, read_at
 
 
@@ -111,8 +112,7 @@ def plots_report(root: Path, base: Revision, head: Revision,
     sides = {"base": base, "head": head}
     unavailable = [u for side, rev in sides.items() if rev.dvc in failed for u in uncached_outs(root, rev, side)]
     if not unavailable:  # nothing missing that we can name: say what DVC said rather than guess
-        e = next(iter(failed.values()))
-        raise InputError(f"dvc plots diff: cannot load the plots of {e['rev']} ({_first(e.get('msg', e['type']))})")
+        raise _cannot_load(next(iter(failed.values())))
     # every plot id declared on either side, with the files it reads
     plots = {**declared_plots(read_at(root, "dvc.yaml", base)), **declared_plots(read_at(root, "dvc.yaml", head))}
     blocked = {p: [u for u in unavailable if any(_inside(f, u.path) for f in files)] for p, files in plots.items()}
@@ -121,8 +121,7 @@ def plots_report(root: Path, base: Revision, head: Revision,
     merged = dvc_plots_json(root, base, head, tmp / "rest", rest) if rest else {}
     still = [e for e in merged.get("errors", []) if "name" not in e]
     if still:  # an out we did not name still stops a side: say what DVC said rather than hide it
-        raise InputError(f"dvc plots diff: cannot load the plots of {still[0]['rev']} "
-                         f"({_first(still[0].get('msg', still[0]['type']))})")
+        raise _cannot_load(still[0])
     if blocked:
         alone = dvc_plots_json(root, base, head, tmp / "blocked", list(blocked))
         merged.setdefault("data", {}).update(alone.get("data", {}))
@@ -131,20 +130,24 @@ def plots_report(root: Path, base: Revision, head: Revision,
     return merged, unavailable, blocked
 
 
+def _cannot_load(error: dict) -> InputError:
+    return InputError(f"dvc plots diff: cannot load the plots of {error['rev']} "
+                      f"({_first(error.get('msg', error['type']))})")
+
+
 def uncached_outs(root: Path, rev: Revision, side: str) -> list[UnavailableOut]:
     """The outs of `rev`'s dvc.lock that DVC cannot load: not in the cache, and neither in git at that revision
     (a `cache: false` metric or plot) nor, for the workspace, on disk."""
     from dvc.repo import Repo
 
-    lock = yaml.safe_load(read_at(root, "dvc.lock", rev) or "{}") or {}
+    lock = parse_lock(read_at(root, "dvc.lock", rev), rev.label)
     in_git = set(subprocess.run(["git", "ls-tree", "-r", "--name-only", rev.sha], cwd=root, capture_output=True,
                                 text=True, check=True).stdout.split("\n")) if rev.sha else set()
     missing = []
     with Repo(str(root)) as repo:
         odb = repo.cache.local
-        for stage, entry in (lock.get("stages") or {}).items():
-            for out in entry.get("outs") or ():
-                md5, path = out.get("md5"), out["path"]
+        for stage, entry in lock.items():
+            for path, md5 in entry["outs"].items():
                 if md5 is None or path in in_git or (rev.sha is None and (root / path).exists()):
                     continue
                 if not odb.exists(md5) or (md5.endswith(".dir") and not _dir_complete(odb, md5)):
