@@ -22,27 +22,27 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
 class Traffic:
-    """Requests (by method, and how many asked for a range) and body bytes sent; thread-safe."""
+    """Requests and body bytes sent, by kind (range, get: whole files and folder listings, head); thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
-        self.bytes = 0
+        self.bytes: Counter[str] = Counter()
 
     def add(self, kind: str, n: int) -> None:
         with self._lock:
             self.requests[kind] += 1
-            self.bytes += n
+            self.bytes[kind] += n
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return {"requests": sum(self.requests.values()), "range_requests": self.requests["range"],
-                    "bytes": self.bytes}
+                    "bytes": sum(self.bytes.values()), "range_bytes": self.bytes["range"]}
 
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
-            self.bytes = 0
+            self.bytes.clear()
 
 
 class RangeHandler(http.server.SimpleHTTPRequestHandler):

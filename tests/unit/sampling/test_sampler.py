@@ -180,3 +180,26 @@ def test_an_fsspec_url_goes_through_the_same_code_as_a_local_folder(folder):
     assert remote.equals(local)
     assert mr["row_groups_scanned_for_source"] == ml["row_groups_scanned_for_source"] == 1
     assert np.isclose(mr["bytes_read"], ml["bytes_read"], rtol=0.05)
+
+
+def test_an_http_folder_gives_the_local_sample_and_the_server_sends_only_the_bytes_the_sampler_reads(folder):
+    from range_server import serve_folder
+    local, ml = sample_sft(settings(folder, n=40, seed=3, row_groups_per_source=1))
+    with serve_folder(folder.parent) as (url, traffic):
+        remote, mr = sample_sft(settings(f"{url}/{folder.name}", n=40, seed=3, row_groups_per_source=1))
+        sent = traffic.snapshot()
+    assert remote.equals(local)
+    assert {k: v for k, v in mr.items() if k != "bytes_read_fraction"} == \
+        {k: v for k, v in ml.items() if k != "bytes_read_fraction"}
+    # exact-range reads: no read-ahead block (fsspec's HTTP default is 5 MiB) reaches the wire
+    assert sent["range_bytes"] == mr["bytes_read"]
+    assert sent["bytes"] - sent["range_bytes"] < 2000  # the folder listings
+    # one HEAD per file for its size (an HTML listing has none), none again when a file is reopened
+    assert traffic.requests["head"] == mr["dataset_files"] == 2 and sent["range_requests"] >= 2
+
+
+def test_an_http_folder_that_is_not_there_is_an_error_naming_the_url(tmp_path):
+    from range_server import serve_folder
+    with serve_folder(tmp_path) as (url, _):
+        with pytest.raises(InputError, match=rf"{url}/missing: no such folder"):
+            sample_sft(settings(f"{url}/missing"))
