@@ -9,12 +9,15 @@ keeps the base answers. EQ-Bench is generated and parsed, or rated from log-prob
 Reads  models/base/ (+ models/sft/adapter/ for sft), the EQ-Bench source, the qualitative and red-team prompts
 Writes data/eval/{base,sft}/{eqbench,qualitative,redteam}.jsonl (schema validated; parity in report_eval)
 Params eval.export
+Runs unchanged under `torchrun --nproc_per_node N`: each process answers its share of the batches, the main
+process writes (docs/sharing-and-scaling.md).
 """
 import shutil
 import sys
 from pathlib import Path
 
 from affectlab.config import load_params, stage_main
+from affectlab.distributed import is_main_process
 from affectlab.errors import InputError
 from affectlab.evaluation.export import export_model, generated
 from affectlab.evaluation.logprob import logprob_answer
@@ -54,6 +57,8 @@ def main() -> None:
         answer["eqbench"] = logprob_answer(model, tokenizer, p.batch_size)
     key = fingerprint([decoding, p.seed, q.scoring], weights)
     export_model(answer, sets, which, OUT / which, CHECKPOINTS / f"{which}-{key}", p.batch_size)
+    if not is_main_process():  # `torchrun`: the main process wrote the outs and clears the checkpoints
+        return
     for done in CHECKPOINTS.glob(f"{which}-*"):  # finished: every answer is in the outs now
         shutil.rmtree(done, ignore_errors=True)
     if CHECKPOINTS.is_dir() and not any(CHECKPOINTS.iterdir()):

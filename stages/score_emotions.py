@@ -3,8 +3,11 @@
 Reads  data/sft_audit/sample.parquet
 Writes data/sft_audit/emotions.parquet (sample keys, <part>_<emotion> scores, <part>_empty, <part>_truncated)
 Params emotion
+Runs unchanged under `torchrun --nproc_per_node N`: each process scores its share of the batches, the main
+process writes (docs/sharing-and-scaling.md).
 """
 from affectlab.config import load_params, stage_main
+from affectlab.distributed import is_main_process
 from affectlab.emotion import EmotionSettings, make_scorer, score_parts
 from affectlab.io import read_parquet, write_parquet_atomic
 
@@ -15,7 +18,9 @@ SAMPLE = "data/sft_audit/sample.parquet"
 def main() -> None:
     p = load_params(EmotionSettings)
     sample = read_parquet(SAMPLE)
-    write_parquet_atomic(score_parts(sample, make_scorer(p), where=SAMPLE), "data/sft_audit/emotions.parquet")
+    scores = score_parts(sample, make_scorer(p), where=SAMPLE)
+    if is_main_process():
+        write_parquet_atomic(scores, "data/sft_audit/emotions.parquet")
 
 
 if __name__ == "__main__":

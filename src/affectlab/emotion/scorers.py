@@ -29,7 +29,7 @@ import pandas as pd
 
 from affectlab.emotion.settings import EmotionSettings
 from affectlab.errors import ConfigError, ModelError, first_line
-from affectlab.progress import progress
+from affectlab.distributed import map_batches
 
 EMOTIONS = ["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"]
 PLUTCHIK_TO_EMOTION = {"anger": "anger", "disgust": "disgust", "fear": "fear", "joy": "joy",
@@ -103,10 +103,10 @@ class NadeScorer(Scorer):
         return [m.span() for m in re.finditer(r"\S+", text)]
 
     def _predict(self, texts: list[str]) -> np.ndarray:
-        out = []
         step = self.settings.batch_size
-        for a in progress(range(0, len(texts), step), "nade", total=-(-len(texts) // step), unit="batch"):
-            out.append(plutchik_to_emotions(self.model.predict(texts[a:a + step]), self.settings.neutral_threshold))
+        out = map_batches(lambda a: plutchik_to_emotions(self.model.predict(texts[a:a + step]),
+                                                         self.settings.neutral_threshold),
+                          range(0, len(texts), step), "nade")
         return np.concatenate(out)
 
 
@@ -164,15 +164,19 @@ class HfScorer(Scorer):
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
         out = np.zeros((len(texts), len(EMOTIONS)))
         step = self.settings.batch_size
-        with torch.inference_mode():
-            for a in progress(range(0, len(texts), step), "emotion", total=-(-len(texts) // step), unit="batch"):
-                idx = order[a:a + step]
-                enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                     max_length=self.settings.max_length, return_tensors="pt").to(self.device)
+
+        def batch(a: int) -> np.ndarray:
+            enc = self.tokenizer([texts[i] for i in order[a:a + step]], padding=True, truncation=True,
+                                 max_length=self.settings.max_length, return_tensors="pt").to(self.device)
+            with torch.inference_mode():
                 logits = self.model(**enc).logits.float()
-                probs = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
-                chosen = probs[:, self.columns].cpu().numpy().astype(np.float64)
-                out[idx] = chosen / np.clip(chosen.sum(axis=1, keepdims=True), 1e-12, None)
+            probs = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+            chosen = probs[:, self.columns].cpu().numpy().astype(np.float64)
+            return chosen / np.clip(chosen.sum(axis=1, keepdims=True), 1e-12, None)
+
+        starts = range(0, len(texts), step)
+        for a, scores in zip(starts, map_batches(batch, starts, "emotion")):
+            out[order[a:a + step]] = scores
         return out
 
 
