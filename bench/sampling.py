@@ -191,7 +191,8 @@ def main() -> None:
         requests = f"{r['http_requests']} ({r['http_range_requests']})" if "http_requests" in r else "-"
         label = method + (f" (row_groups_per_source={args.row_groups_per_source})" if method == "cluster" else "")
         print(f"| {label} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} | {read / 2**20:.1f} "
-              f"({read / ds.bytes_total:.1%}) | {requests} | {sum(c > 0 for c in counts.values())}/{len(rows)} | {worst} | "
+              f"({read / ds.bytes_total:.1%}) | {requests} | {sum(c > 0 for c in counts.values())}/{len(rows)} | "
+              f"{worst} | "
               f"{'yes' if worst == 0 else 'no'} |")
     print("\n| source | rows | target | " + " | ".join(results) + " |\n|---|---|---|" + "---|" * len(results))
     for s in rows:

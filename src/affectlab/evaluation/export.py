@@ -5,10 +5,11 @@ Each set has its own answer function: generation for most, or EQ-Bench ratings r
 their distributions in `meta`.
 
 Responses are appended to a checkpoint per (model, set) after every batch; a re-run after a kill skips
-the prompts already answered. Under `torchrun --nproc_per_node N` each process answers its share of the
-batches (affectlab.distributed) into its own checkpoint file, and the main process writes the outs. The checkpoint folder is keyed by a fingerprint of everything that decides
+the prompts already answered. The checkpoint folder is keyed by a fingerprint of everything that decides
 the responses (model weights, adapter, decoding), so a changed model or decoding never resumes stale rows.
-It lives outside the DVC outs, because DVC deletes a stage's outs before running it.
+It lives outside the DVC outs, because DVC deletes a stage's outs before running it. Under `torchrun
+--nproc_per_node N` each process answers its share of the batches (affectlab.distributed) into its own
+checkpoint file, and the main process writes the outs.
 """
 from __future__ import annotations
 

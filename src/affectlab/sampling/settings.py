@@ -12,7 +12,7 @@ Allocation = Union[Literal["proportional", "equal"], dict[str, NonNegativeInt]]
 
 class AuditSampleSettings(Settings):
     SECTION: ClassVar[str] = "sft_audit.sample"
-    source: str                        # local folder of parquet shards, or hf://datasets/<org>/<name>[/dir]
+    source: str                        # local folder of parquet shards, hf://datasets/<org>/<name>[/dir], or http(s)://
     revision: Optional[str]            # hf:// sources: the dataset commit or tag (pin a 40-hex commit)
     n: PositiveInt                     # rows (conversations) to draw in total
     allocation: Allocation             # proportional | equal | {source: rows} (explicit; ignores n)
