@@ -58,3 +58,16 @@ def test_each_set_is_answered_by_its_own_function(tmp_path):
     (_, red), = read_jsonl(tmp_path / "out/red.jsonl")
     assert red == {"prompt_id": "r0", "prompt": "risky", "model": "base", "response": "Hurt: 5.00",
                    "meta": {"category": "x", "ratings": {"Hurt": 5.0}}, "decoding": {"scoring": "logprob"}}
+
+
+def test_one_process_resumes_from_the_checkpoints_of_a_killed_two_process_run(tmp_path):
+    from affectlab.io import append_jsonl
+    row = lambda i: {"prompt_id": f"q{i}", "prompt": f"prompt {i}", "model": "base", "response": f"PROMPT {i}",
+                     "meta": {"i": i}, "decoding": DECODING}
+    (tmp_path / "ckpt").mkdir()
+    append_jsonl([row(0), row(1)], tmp_path / "ckpt/base_qual.jsonl")  # process 0 answered its first batch,
+    append_jsonl([row(3)], tmp_path / "ckpt/base_qual.1.jsonl")        # process 1 part of its own
+    gen = CountingGenerator()
+    export_model(answers(gen), SETS, "base", tmp_path / "out", tmp_path / "ckpt", batch_size=2)
+    assert gen.calls == [["prompt 2", "prompt 4"], ["risky"]]
+    assert [r["response"] for _, r in read_jsonl(tmp_path / "out/qual.jsonl")] == [f"PROMPT {i}" for i in range(5)]
