@@ -77,7 +77,7 @@ def test_the_plot_table_gets_one_column_per_set_and_the_comparison_renders(train
     res = evaluate_heldout(study, *_heldout(acts))
     write_auc_csv(study, tmp_path / "auc.csv", res)
     rows = read_auc_csv(tmp_path / "auc.csv")
-    assert list(rows[0]) == ["layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline",
+    assert list(rows[0]) == ["layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline", "mlp_probe",
                              "heldout_plain", "heldout_flipped"]
     assert [r["heldout_plain"] for r in rows] == [round(a, 4) for a in res["plain"]["auc_by_layer"]]
     write_base_vs_sft_png(rows, rows, tmp_path / "cmp.png", "base vs sft")
