@@ -68,7 +68,7 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
         prob = sigmoid(logits[study.best_layer])
         res.update(accuracy=float(np.mean((prob >= 0.5) == y)),
                    accuracy_calibrated=float(np.mean((prob >= study.main.threshold[study.best_layer]) == y)))
-        for how, scores in ensemble_scores(study.main, x, y, study.ensemble_k).items():
+        for how, scores in ensemble_scores(study.main, x, y, study.ensemble_k, study.ensemble_layers).items():
             res.update({f"ensemble_{how}_{k}": v for k, v in scores.items()})
         for t in study.by_type.values():
             if t.kind != study.kind:

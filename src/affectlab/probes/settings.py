@@ -5,7 +5,7 @@ from typing import Annotated, ClassVar, Literal
 
 import pydantic
 
-from affectlab.config import NonNegativeFloat, PositiveFloat, PositiveInt, Settings
+from affectlab.config import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Settings
 
 
 class ProbeSplit(Settings):
@@ -39,6 +39,7 @@ class ProbeTrainSettings(Settings):
     mlp_width: PositiveInt           # hidden units of the mlp probe
     mlp_dropout: Annotated[float, pydantic.Field(ge=0, lt=1)]  # dropout on those units while training
     ensemble_k: PositiveInt          # the K best layers (by val AUC) whose mean / vote the metrics report
+    ensemble_layers: Annotated[tuple[NonNegativeInt, ...], pydantic.Field(min_length=1)]  # and these named layers
     lr: PositiveFloat                # AdamW learning rate
     weight_decay: NonNegativeFloat   # AdamW weight decay
     epochs: PositiveInt              # upper bound; early stopping usually ends sooner

@@ -46,8 +46,9 @@ class ProbeStudy:
     kind: str                              # the saved probe type (probes.train.probe_type)
     by_type: dict[str, TypeStudy]          # the saved type first, then probes.train.compare_types
     baselines: dict[str, dict[str, float]]  # vader / bow test scores
-    ensemble: dict[str, dict[str, float]]  # mean / vote of the K best layers: test scores
+    ensemble: dict[str, dict[str, float]]  # mean / vote of the K best layers and of the named ones: test scores
     ensemble_k: int
+    ensemble_layers: tuple[int, ...]       # probes.train.ensemble_layers
     seconds: float
     bow: Any = dataclasses.field(repr=False)  # the fitted bag-of-words baseline (scores the held-out sets too)
 
@@ -127,14 +128,18 @@ def _type_study(kind: str, x: np.ndarray, y_fit: np.ndarray, tr, va, te, s: Prob
     return TypeStudy(kind, real, threshold, layers, ranking[0], ranking, fitted.epochs_run)
 
 
-def ensemble_scores(t: TypeStudy, x: np.ndarray, y: np.ndarray, k: int) -> dict[str, dict[str, float]]:
-    """AUC-ROC and accuracy of the mean and the vote of the `k` best layers of `t` on standardised x."""
-    layers = t.ranking[:k]
-    prob = sigmoid(t.logits(x)[layers])
+def ensemble_scores(t: TypeStudy, x: np.ndarray, y: np.ndarray, k: int,
+                    named: Sequence[int]) -> dict[str, dict[str, float]]:
+    """AUC-ROC and accuracy on standardised x of the mean and the vote of the `k` best layers of `t`
+    (`mean`, `vote`) and of the `named` layers (`layers_mean`, `layers_vote`)."""
+    logits = t.logits(x)
     out = {}
-    for how in ("mean", "vote"):
-        score, decision = combine(prob, t.threshold[layers], how)
-        out[how] = {"auc_roc": binary_scores(y, score, 0.5)["auc_roc"], "accuracy": float(np.mean(decision == y))}
+    for prefix, layers in (("", t.ranking[:k]), ("layers_", list(named))):
+        prob = sigmoid(logits[layers])
+        for how in ("mean", "vote"):
+            score, decision = combine(prob, t.threshold[layers], how)
+            out[prefix + how] = {"auc_roc": binary_scores(y, score, 0.5)["auc_roc"],
+                                 "accuracy": float(np.mean(decision == y))}
     return out
 
 
@@ -165,8 +170,12 @@ def run_study(acts: Activations, texts: Mapping[str, str], s: ProbeTrainSettings
         bow = fit_bow(text[tr], acts.y[tr], s.bow_c, s.seed)
         baselines = {"vader": vader_baseline(text[te], acts.y[te]), "bow": bow_scores(bow, text[te], acts.y[te])}
         k = min(s.ensemble_k, x.shape[0])
-        ensemble = ensemble_scores(by_type[s.probe_type], x[:, te], acts.y[te], k)
-    return ProbeStudy(mean, std, s.probe_type, by_type, baselines, ensemble, k, stats["seconds"], bow)
+        if max(s.ensemble_layers) >= x.shape[0]:
+            raise InputError(f"probes.train.ensemble_layers: {list(s.ensemble_layers)} names a layer beyond this "
+                             f"model's {x.shape[0]} (0..{x.shape[0] - 1}); set layers that exist")
+        ensemble = ensemble_scores(by_type[s.probe_type], x[:, te], acts.y[te], k, s.ensemble_layers)
+    return ProbeStudy(mean, std, s.probe_type, by_type, baselines, ensemble, k, tuple(s.ensemble_layers),
+                      stats["seconds"], bow)
 
 
 def save_probes(study: ProbeStudy, attrs: Mapping[str, Any], out_dir: str | Path) -> None:

@@ -13,7 +13,7 @@ from affectlab.probes.study import run_study
 from probe_fixtures import separable_activations
 from repo_params import settings
 
-S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16)
+S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16, ensemble_layers=(1, 2))
 WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
 
 

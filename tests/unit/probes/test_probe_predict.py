@@ -24,7 +24,7 @@ def trained(tmp_path_factory):
     split = stratified_split([r["label"] for r in rows], ProbeSplit(train=0.5, validation=0.25, test=0.25), seed=0)
     write_activations(model, tok, rows, split, settings(ProbeCaptureSettings, batch_size=8, dtype="float32"), root / "acts", "tiny")
     acts = read_activations(root / "acts", model="tiny", pooling="mean")
-    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5))
+    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5, ensemble_layers=(1, 2)))
     save_probes(study, acts.attrs, root / "probes")
     return root, Predictor.load(root / "probes", root / "base")
 

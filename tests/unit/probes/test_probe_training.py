@@ -5,6 +5,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from safetensors.numpy import load_file
 
+from affectlab.errors import InputError
 from affectlab.probes.report import write_auc_csv
 from affectlab.probes.settings import ProbeTrainSettings
 from affectlab.probes.study import control_task_labels, run_study, save_probes, summary_metrics, uncorrelated_permutation
@@ -12,7 +13,7 @@ from affectlab.probes.training import auc_by_probe, fit_probes, probe_logits, st
 from probe_fixtures import separable_activations
 from repo_params import settings
 
-S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16)
+S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16, ensemble_layers=(1, 2))
 WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
 
 
@@ -141,3 +142,9 @@ def test_every_probe_type_reports_task_control_task_and_selectivity_per_layer():
     assert m["types.mlp.selectivity.best"] == study.by_type["mlp"].layers[study.by_type["mlp"].best_layer]["selectivity"]
     assert {"ensemble.mean.test.auc_roc", "ensemble.vote.test.accuracy", "best.test.accuracy_calibrated"} <= set(m)
     assert m["ensemble.mean.test.auc_roc"] > 0.95
+
+
+def test_named_ensemble_layers_beyond_the_model_are_refused_by_name():
+    acts = separable_activations(n=110, layers=3)
+    with pytest.raises(InputError, match=r"ensemble_layers: \[1, 3\] names a layer beyond this model's 3 \(0..2\)"):
+        run_study(acts, _texts(acts), S.replace(ensemble_layers=(1, 3)))
