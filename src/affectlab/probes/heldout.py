@@ -72,7 +72,9 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
             res.update({f"ensemble_{how}_{k}": v for k, v in scores.items()})
         for t in study.by_type.values():
             if t.kind != study.kind:
-                res[f"{t.kind}_auc_roc"] = binary_scores(y, t.logits(x)[t.best_layer], threshold=0.0)["auc_roc"]
+                other = t.logits(x)
+                res[f"{t.kind}_auc_by_layer"] = [binary_scores(y, l, threshold=0.0)["auc_roc"] for l in other]
+                res[f"{t.kind}_auc_roc"] = res[f"{t.kind}_auc_by_layer"][t.best_layer]
         if all(r.get("pair") for r in ordered):
             pairs = [r["pair"] for r in ordered]
             res.update(pair_accuracy=pair_accuracy(pairs, y, logits[study.best_layer]),
@@ -90,4 +92,5 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
 
 def heldout_metrics(results: Mapping[str, dict]) -> dict[str, Any]:
     """`heldout.<set>.<column>` for every scalar of `evaluate_heldout` (the per-layer curve goes to the plot)."""
-    return {f"heldout.{name}.{k}": v for name, res in results.items() for k, v in res.items() if k != "auc_by_layer"}
+    return {f"heldout.{name}.{k}": v for name, res in results.items() for k, v in res.items()
+            if not k.endswith("auc_by_layer")}

@@ -27,6 +27,10 @@ def auc_rows(study: ProbeStudy, heldout: Mapping[str, dict] | None = None) -> li
     for name, res in (heldout or {}).items():
         for row, auc in zip(rows, res["auc_by_layer"]):
             row[f"heldout_{name}"] = round(auc, 4)
+    for t in study.by_type.values():
+        for name, res in (heldout or {}).items():
+            for row, auc in zip(rows, res.get(f"{t.kind}_auc_by_layer", [])):
+                row[f"{t.kind}_heldout_{name}"] = round(auc, 4)
     return rows
 
 
@@ -75,6 +79,7 @@ def write_auc_png(study: ProbeStudy, path: str | Path, title: str, heldout: Mapp
     layers = [r["layer"] for r in rows]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     styles = {"probe": "o-", "shuffled_control": "x--", "vader_baseline": ":", "bow_baseline": "-."}
+    styles.update({c: "^:" for c in columns if c.startswith(tuple(f"{k}_" for k in study.by_type if k != study.kind))})
     for column in columns:
         ax.plot(layers, [r[column] for r in rows], styles.get(column, "s-"), label=column.replace("_", " "),
                 markersize=3 if column.startswith("heldout") else 4)
