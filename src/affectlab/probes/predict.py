@@ -16,7 +16,7 @@ import numpy as np
 
 from affectlab.errors import InputError, ModelError
 from affectlab.io import read_json
-from affectlab.probes.capture import pooled_batches
+from affectlab.probes.capture import pooled_batches, text_config
 from affectlab.probes.decision import combine, sigmoid
 
 from affectlab.probes.study import META_FILE, PROBE_FILE
@@ -35,7 +35,7 @@ class Prediction:
 class Predictor:
     def __init__(self, model, tokenizer, meta: dict, tensors: dict[str, np.ndarray]) -> None:
         self.model, self.tokenizer, self.meta, self.t = model, tokenizer, meta, tensors
-        cfg = model.config
+        cfg = text_config(model)
         if (cfg.num_hidden_layers + 1, cfg.hidden_size) != (meta["num_layers"], meta["hidden_size"]):
             raise ModelError(f"probes were trained on {meta['model']!r} ({meta['num_layers']} layers x "
                              f"{meta['hidden_size']}); this model has {cfg.num_hidden_layers + 1} x {cfg.hidden_size}")
