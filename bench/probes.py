@@ -165,7 +165,7 @@ def main() -> None:
         mean, std = standardizer(x[:, tr])
         z = (x - mean[:, None]) / std[:, None]
         fitted = fit_probes(z[:, tr], y[None, tr], z[:, va], y[None, va], load_params(ProbeTrainSettings, PARAMS))
-        logits = probe_logits(z[:, te], fitted.weight[0], fitted.bias[0])
+        logits = probe_logits(z[:, te], fitted.variant(0))
         torch_aucs[:] = [roc_auc_score(y[te], logits[layer]) for layer in range(x.shape[0])]
 
     t_torch = timeit(ours, args.repeats)

@@ -1,5 +1,6 @@
-"""Train a linear probe per layer (early stopping on val AUC) with a shuffled-label control and lexical
-baselines (VADER, bag-of-words); pick the best layer on val and report it on test and on the held-out sets.
+"""Train probes per layer and probe type (early stopping on val AUC) with a shuffled-label control, a control
+task and lexical baselines (VADER, bag-of-words); calibrate each layer's threshold on val; pick the best layer
+on val and report it, and the K-best ensembles, on test and on the held-out sets.
 
     python stages/train_probes.py          # probes on the base model's activations
     python stages/train_probes.py --sft    # the same on the SFT model's, compared with the base probes
@@ -8,9 +9,10 @@ Reads  data/activations/ (layer_XX.h5, heldout/layer_XX.h5), data/sentiment/gene
        data/embedded/probe_sets/*.jsonl (texts for the lexical baselines)
        (--sft: data/activations_sft/ and plots/probes_by_layer.csv, the base model's curves)
 Writes models/probes/ (probes.safetensors + probes.json), metrics/probes.json,
-       plots/probes_by_layer.csv, plots/probes_by_layer.png
+       plots/probes_by_layer.csv, plots/probes_by_layer.png, plots/probes_selectivity.csv, plots/probes_selectivity.png
        (--sft: models/probes_sft/, metrics/probes_sft.json (keys `probes_sft.*`), plots/probes_sft_by_layer.csv,
-       plots/probes_sft_by_layer.png, plots/probes_base_vs_sft.png)
+       plots/probes_sft_by_layer.png, plots/probes_sft_selectivity.csv, plots/probes_sft_selectivity.png,
+       plots/probes_base_vs_sft.png)
 Params probes.train.*, probes.capture.pooling and model.source (checked against the HDF5 attrs)
 """
 import argparse
@@ -21,7 +23,7 @@ from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings
 from affectlab.probes.dataset import read_activations, read_probe_sets, read_sentences
 from affectlab.probes.heldout import evaluate_heldout, heldout_metrics
-from affectlab.probes.report import read_auc_csv, write_auc_csv, write_auc_png, write_base_vs_sft_png
+from affectlab.probes.report import read_auc_csv, write_auc_csv, write_auc_png, write_base_vs_sft_png, write_selectivity
 from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
 from affectlab.probes.study import run_study, save_probes, summary_metrics
 
@@ -52,6 +54,8 @@ def main() -> None:
     write_auc_csv(study, f"plots/{name}_by_layer.csv", heldout)
     title = f"Sentiment probes by layer ({model}, {acts.attrs['pooling']} pooling)"
     write_auc_png(study, f"plots/{name}_by_layer.png", title, heldout)
+    write_selectivity(study, f"plots/{name}_selectivity.csv", f"plots/{name}_selectivity.png",
+                      f"Task vs control-task accuracy by layer ({model})")
     if sft:
         write_base_vs_sft_png(read_auc_csv(BASE_CSV), read_auc_csv(f"plots/{name}_by_layer.csv"),
                               "plots/probes_base_vs_sft.png", f"Probe AUC by layer, base vs SFT ({pooling} pooling)")

@@ -40,7 +40,7 @@ def write_models(root: Path) -> Path:
     write_activations(model, tok, rows, split, settings(ProbeCaptureSettings, batch_size=8, dtype="float32"),
                       root / "acts", "tiny")
     acts = read_activations(root / "acts", model="tiny", pooling="mean")
-    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5))
+    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5, ensemble_layers=(1, 2)))
     save_probes(study, acts.attrs, root / "probes")
     # D: a LoRA adapter (random, not zero, so it changes the model) and the label set
     torch.manual_seed(0)

@@ -60,3 +60,26 @@ _DEFAULT_CORPUS = [
     "user assistant system think answer because the reason emotion is",
     "joy sadness anger fear surprise disgust neutral love pride relief hope",
 ]
+
+
+def tiny_gemma3(tokenizer=None, *, layers: int = 3, hidden: int = 32, multimodal: bool = False, seed: int = 0):
+    """(model, tokenizer): a Gemma 3 text LM, or with `multimodal` the conditional-generation wrapper of
+    google/gemma-3-4b-it (a SigLIP vision tower + projector around the text model), tiny and random."""
+    import torch
+    from transformers import (Gemma3Config, Gemma3ForCausalLM, Gemma3ForConditionalGeneration, Gemma3TextConfig,
+                              SiglipVisionConfig)
+
+    tokenizer = tokenizer or tiny_tokenizer()
+    text = Gemma3TextConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
+                            num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
+                            head_dim=hidden // 4, max_position_embeddings=512, sliding_window=16,
+                            pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+                            eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(seed)
+    if not multimodal:
+        return Gemma3ForCausalLM(text).eval(), tokenizer
+    vision = SiglipVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                image_size=16, patch_size=8)
+    config = Gemma3Config(text_config=text.to_dict(), vision_config=vision.to_dict(), mm_tokens_per_image=4,
+                          image_token_index=len(tokenizer) - 1)
+    return Gemma3ForConditionalGeneration(config).eval(), tokenizer

@@ -90,6 +90,34 @@ def test_probes_metrics_plot_and_predict(family_b):
     assert all(f[0] in ("positive", "negative") and 0 <= float(f[1]) <= 1 for f in fields)
     bad = family_b.run("python", "-m", "affectlab.probes", "predict", " ", check=False)
     assert bad.returncode == 2 and "empty text" in bad.stderr
+    vote = family_b.run("python", "-m", "affectlab.probes", "predict", "I love this sunny day!", "--layers",
+                        "15,17,22", "--vote")
+    assert "# layers 15,17,22 (vote of calibrated decisions)" in vote.stderr and len(vote.stdout.splitlines()) == 1
+
+
+def test_every_probe_type_has_controls_selectivity_calibrated_thresholds_and_ensembles(family_b):
+    from safetensors.numpy import load_file
+
+    m = family_b.read_json("metrics/probes.json")
+    with open(family_b.path("plots/probes_selectivity.csv")) as f:
+        sel = list(csv.DictReader(f))
+    assert [int(r["layer"]) for r in sel] == list(range(31))
+    for kind in ("linear", "mlp"):
+        for r in sel:
+            assert float(r[f"{kind}_selectivity"]) == pytest.approx(
+                float(r[f"{kind}_task"]) - float(r[f"{kind}_control_task"]), abs=2e-4)
+        best = m[f"types.{kind}.best.layer"]
+        assert m[f"types.{kind}.selectivity.best"] == pytest.approx(float(sel[best][f"{kind}_selectivity"]), abs=2e-4)
+    tensors = load_file(str(family_b.path("models/probes/probes.safetensors")))
+    assert tensors["threshold"].shape == (31,) and ((0 < tensors["threshold"]) & (tensors["threshold"] < 1)).all()
+    assert m["best.threshold"] == pytest.approx(float(tensors["threshold"][m["best.layer"]]), abs=1e-4)
+    for how in ("mean", "vote", "layers_mean", "layers_vote"):
+        assert 0 <= m[f"ensemble.{how}.test.auc_roc"] <= 1
+        for name in ("negation", "implicit", "contrast"):
+            assert 0 <= m[f"heldout.{name}.ensemble_{how}_accuracy"] <= 1
+    for name in ("negation", "implicit", "contrast"):
+        assert 0 <= m[f"heldout.{name}.accuracy_calibrated"] <= 1 and 0 <= m[f"heldout.{name}.mlp_auc_roc"] <= 1
+    assert family_b.path("plots/probes_selectivity.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_changing_a_train_param_reruns_only_train_probes_then_nothing(family_b):

@@ -409,6 +409,10 @@ def real_server_case(tmp: Path) -> tuple[int, str]:
 # ------------------------------------------------------------------ the catalogue ----------------------------
 CASES = [
     # params (stage scripts read params.yaml from the working directory)
+    Case("params-probe-type-compared-with-itself", "params `probes.train.compare_types`",
+         "`compare_types: [linear]` beside `probe_type: linear`",
+         "error: params.yaml: probes.train: compare_types must list other types than probe_type 'linear', each once; got ('linear',)",
+         params_case("train_probes", set_key("probes.train.compare_types", ["linear"]))),
     Case("params-missing-key", "params.yaml", "`probes.train.lr` deleted",
          "error: params.yaml: probes.train.lr: missing (params.yaml must set it)",
          params_case("train_probes", del_key("probes.train.lr"))),
@@ -534,6 +538,9 @@ CASES = [
     Case("cli-probes-bad-ensemble", "CLI `affectlab.probes predict`", "`--ensemble three`",
          "error: argument --ensemble: invalid int value: 'three' (usage: python -m affectlab.probes predict ...)",
          lambda tmp: cli("affectlab.probes", "predict", "hi", "--ensemble", "three")),
+    Case("cli-probes-bad-layers", "CLI `affectlab.probes predict`", "`--layers 15,x`",
+         "error: --layers: give comma-separated layer numbers, e.g. 15,17,22; got '15,x'",
+         lambda tmp: cli("affectlab.probes", "predict", "hi", "--layers", "15,x")),
     Case("cli-probes-no-text", "CLI `affectlab.probes predict`", "no texts and no `--file`",
          "error: give texts as arguments or --file (usage: python -m affectlab.probes predict ...)",
          lambda tmp: cli("affectlab.probes", "predict")),

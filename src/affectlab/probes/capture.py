@@ -18,6 +18,13 @@ from affectlab.probes.settings import ProbeCaptureSettings
 from affectlab.progress import progress, timed
 
 
+def text_config(model):
+    """The config holding the text layers: the model's own for a causal LM, `text_config` for a multimodal
+    wrapper (Gemma 3 4B-it's Gemma3ForConditionalGeneration), whose forward pass on text alone returns the
+    text model's hidden states."""
+    return model.config.get_text_config()
+
+
 def pool(hidden_states: Sequence, attention_mask, pooling: str, last_k: int = 4):
     """[layers, batch, hidden] float32 from per-layer [batch, tokens, hidden] tensors, over non-pad tokens
     only (either padding side): `mean` of all, `last` token, or the mean of the `last_k` tokens."""
@@ -74,7 +81,8 @@ def write_activations(model, tokenizer, rows: Sequence[dict], split: np.ndarray,
     import h5py
 
     texts = [r["text"] for r in rows]
-    num_layers, hidden = model.config.num_hidden_layers + 1, model.config.hidden_size
+    cfg = text_config(model)
+    num_layers, hidden = cfg.num_hidden_layers + 1, cfg.hidden_size
     lengths = token_lengths(tokenizer, texts)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ import numpy as np
 from affectlab.errors import InputError
 from affectlab.probes.dataset import LABEL_IDS, Activations
 from affectlab.probes.evaluation import binary_scores, bow_scores, vader_compound
-from affectlab.probes.study import ProbeStudy
-from affectlab.probes.training import probe_logits
+from affectlab.probes.decision import sigmoid
+from affectlab.probes.study import ProbeStudy, ensemble_scores
 
 
 def pair_accuracy(pairs: Sequence[str | None], y: np.ndarray, score: np.ndarray) -> float:
@@ -38,7 +38,9 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
     on the set itself (`best_layer`, `best_auc_roc`: chosen on the data it is scored on, so optimistic),
     the AUC at the layer that is best on the mean of the other sets (`other_sets_layer_auc_roc`: held out
     from this set, and not tied to the lexical validation split),
-    layer 0 (embeddings), the VADER and bag-of-words baselines, and pair accuracies where rows have pairs.
+    layer 0 (embeddings), the VADER and bag-of-words baselines, and pair accuracies where rows have pairs;
+    the accuracy of the validation-chosen layer at 0.5 and at its calibrated threshold, the mean and vote
+    ensembles of the K best layers, and every other probe type's AUC at its own validation-chosen layer.
     `acts` holds the sets' activations with the set name as each row's split."""
     out = {}
     for name, rows in sets.items():
@@ -52,8 +54,8 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
         if any(LABEL_IDS[r["label"]] != v for r, v in zip(ordered, y)):
             raise InputError(f"held-out activations: labels of set {name!r} differ from its sentence file; "
                              "re-run capture_activations")
-        x = (acts.x[:, idx] - study.mean[:, None, :]) / study.std[:, None, :]
-        logits = probe_logits(x, study.weight, study.bias)
+        x = study.standardise(acts.x[:, idx])
+        logits = study.main.logits(x)
         auc = [binary_scores(y, logits[layer], threshold=0.0)["auc_roc"] for layer in range(len(logits))]
         texts = [r["text"] for r in ordered]
         compound, bow = vader_compound(texts), study.bow.predict_proba(texts)[:, 1]
@@ -63,6 +65,16 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
                "best_auc_roc": max(auc), "layer0_auc_roc": auc[0], "vader_auc_roc": vader_auc,
                "bow_auc_roc": bow_scores(study.bow, texts, y)["auc_roc"], "probe_minus_vader": val_auc - vader_auc,
                "auc_by_layer": auc}
+        prob = sigmoid(logits[study.best_layer])
+        res.update(accuracy=float(np.mean((prob >= 0.5) == y)),
+                   accuracy_calibrated=float(np.mean((prob >= study.main.threshold[study.best_layer]) == y)))
+        for how, scores in ensemble_scores(study.main, x, y, study.ensemble_k, study.ensemble_layers).items():
+            res.update({f"ensemble_{how}_{k}": v for k, v in scores.items()})
+        for t in study.by_type.values():
+            if t.kind != study.kind:
+                other = t.logits(x)
+                res[f"{t.kind}_auc_by_layer"] = [binary_scores(y, l, threshold=0.0)["auc_roc"] for l in other]
+                res[f"{t.kind}_auc_roc"] = res[f"{t.kind}_auc_by_layer"][t.best_layer]
         if all(r.get("pair") for r in ordered):
             pairs = [r["pair"] for r in ordered]
             res.update(pair_accuracy=pair_accuracy(pairs, y, logits[study.best_layer]),
@@ -80,4 +92,5 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
 
 def heldout_metrics(results: Mapping[str, dict]) -> dict[str, Any]:
     """`heldout.<set>.<column>` for every scalar of `evaluate_heldout` (the per-layer curve goes to the plot)."""
-    return {f"heldout.{name}.{k}": v for name, res in results.items() for k, v in res.items() if k != "auc_by_layer"}
+    return {f"heldout.{name}.{k}": v for name, res in results.items() for k, v in res.items()
+            if not k.endswith("auc_by_layer")}

@@ -20,10 +20,48 @@ def auc_rows(study: ProbeStudy, heldout: Mapping[str, dict] | None = None) -> li
     rows = [{"layer": l["layer"], "probe": round(l["probe_auc_roc"], 4),
              "shuffled_control": round(l["shuffled_auc_roc"], 4), "vader_baseline": round(vader, 4),
              "bow_baseline": round(bow, 4)} for l in study.layers]
+    for t in study.by_type.values():
+        if t.kind != study.kind:
+            for row, l in zip(rows, t.layers):
+                row[f"{t.kind}_probe"] = round(l["probe_auc_roc"], 4)
     for name, res in (heldout or {}).items():
         for row, auc in zip(rows, res["auc_by_layer"]):
             row[f"heldout_{name}"] = round(auc, 4)
+    for t in study.by_type.values():
+        for name, res in (heldout or {}).items():
+            for row, auc in zip(rows, res.get(f"{t.kind}_auc_by_layer", [])):
+                row[f"{t.kind}_heldout_{name}"] = round(auc, 4)
     return rows
+
+
+def selectivity_rows(study: ProbeStudy) -> list[dict]:
+    """One row per layer: per probe type, test accuracy on the task, on the control task and on the
+    shuffled labels, and selectivity (task - control task), after Hewitt & Liang (2019)."""
+    rows = [{"layer": l["layer"]} for l in study.layers]
+    for t in study.by_type.values():
+        for row, l in zip(rows, t.layers):
+            row.update({f"{t.kind}_task": round(l["probe_accuracy"], 4), f"{t.kind}_control_task": round(l["control_accuracy"], 4),
+                        f"{t.kind}_shuffled": round(l["shuffled_accuracy"], 4), f"{t.kind}_selectivity": round(l["selectivity"], 4)})
+    return rows
+
+
+def write_selectivity(study: ProbeStudy, csv_path: str | Path, png_path: str | Path, title: str) -> None:
+    import pandas as pd
+
+    rows = selectivity_rows(study)
+    write_csv_atomic(pd.DataFrame(rows, columns=list(rows[0])), csv_path)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    layers = [r["layer"] for r in rows]
+    for kind, color in zip(study.by_type, ("tab:blue", "tab:orange")):
+        for part, style in (("task", "o-"), ("control_task", "x--"), ("selectivity", "s:")):
+            ax.plot(layers, [r[f"{kind}_{part}"] for r in rows], style, color=color, markersize=3,
+                    label=f"{kind} {part.replace('_', ' ')}")
+    ax.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
+    ax.set(xlabel="layer (0 = embeddings)", ylabel="test accuracy / selectivity", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=7, ncol=2)
+    save_figure_atomic(fig, png_path)
 
 
 def write_auc_csv(study: ProbeStudy, path: str | Path, heldout: Mapping[str, dict] | None = None) -> None:
@@ -41,6 +79,7 @@ def write_auc_png(study: ProbeStudy, path: str | Path, title: str, heldout: Mapp
     layers = [r["layer"] for r in rows]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     styles = {"probe": "o-", "shuffled_control": "x--", "vader_baseline": ":", "bow_baseline": "-."}
+    styles.update({c: "^:" for c in columns if c.startswith(tuple(f"{k}_" for k in study.by_type if k != study.kind))})
     for column in columns:
         ax.plot(layers, [r[column] for r in rows], styles.get(column, "s-"), label=column.replace("_", " "),
                 markersize=3 if column.startswith("heldout") else 4)

@@ -1,11 +1,11 @@
 """params.yaml `probes`: how activations are captured (`probes.capture`) and probes trained (`probes.train`)."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import pydantic
 
-from affectlab.config import NonNegativeFloat, PositiveFloat, PositiveInt, Settings
+from affectlab.config import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Settings
 
 
 class ProbeSplit(Settings):
@@ -34,6 +34,12 @@ class ProbeCaptureSettings(Settings):
 
 class ProbeTrainSettings(Settings):
     SECTION: ClassVar[str] = "probes.train"
+    probe_type: Literal["linear", "mlp"]  # the probe saved to models/probes and used by `predict`
+    compare_types: tuple[Literal["linear", "mlp"], ...]  # also trained, with their controls, and reported beside it
+    mlp_width: PositiveInt           # hidden units of the mlp probe
+    mlp_dropout: Annotated[float, pydantic.Field(ge=0, lt=1)]  # dropout on those units while training
+    ensemble_k: PositiveInt          # the K best layers (by val AUC) whose mean / vote the metrics report
+    ensemble_layers: Annotated[tuple[NonNegativeInt, ...], pydantic.Field(min_length=1)]  # and these named layers
     lr: PositiveFloat                # AdamW learning rate
     weight_decay: NonNegativeFloat   # AdamW weight decay
     epochs: PositiveInt              # upper bound; early stopping usually ends sooner
@@ -41,3 +47,10 @@ class ProbeTrainSettings(Settings):
     batch_size: PositiveInt          # minibatch size (the same minibatches for every layer)
     seed: int                        # seeds initialisation, minibatch order and the shuffled-label control
     bow_c: PositiveFloat             # inverse regularisation of the bag-of-words logistic regression
+
+    @pydantic.model_validator(mode="after")
+    def _distinct_types(self) -> ProbeTrainSettings:
+        if self.probe_type in self.compare_types or len(set(self.compare_types)) < len(self.compare_types):
+            raise ValueError(f"compare_types must list other types than probe_type {self.probe_type!r}, each once; "
+                             f"got {self.compare_types}")
+        return self

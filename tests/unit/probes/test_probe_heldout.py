@@ -13,7 +13,7 @@ from affectlab.probes.study import run_study
 from probe_fixtures import separable_activations
 from repo_params import settings
 
-S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16)
+S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16, ensemble_layers=(1, 2))
 WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
 
 
@@ -58,6 +58,13 @@ def test_every_layer_and_both_baselines_are_scored_on_each_set(trained):
     m = heldout_metrics(res)
     assert m["heldout.plain.best_layer"] == plain["best_layer"] and "heldout.plain.auc_by_layer" not in m
     assert {"heldout.flipped.layer0_auc_roc", "heldout.flipped.bow_pair_accuracy"} <= set(m)
+    assert "heldout.plain.mlp_auc_by_layer" not in m
+    # every probe type is scored; the mlp reads the separable layers too
+    mlp = study.by_type["mlp"]
+    assert plain["mlp_auc_roc"] == plain["mlp_auc_by_layer"][mlp.best_layer] > 0.9
+    # accuracy at 0.5 and at the calibrated threshold of the validation-chosen layer, and the ensembles
+    assert plain["accuracy"] > 0.9 and plain["accuracy_calibrated"] > 0.9 and flipped["accuracy"] < 0.1
+    assert plain["ensemble_mean_auc_roc"] > 0.97 and plain["ensemble_layers_vote_accuracy"] > 0.9
 
 
 def test_held_out_rows_that_differ_from_the_set_file_are_refused(trained):
@@ -77,8 +84,8 @@ def test_the_plot_table_gets_one_column_per_set_and_the_comparison_renders(train
     res = evaluate_heldout(study, *_heldout(acts))
     write_auc_csv(study, tmp_path / "auc.csv", res)
     rows = read_auc_csv(tmp_path / "auc.csv")
-    assert list(rows[0]) == ["layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline",
-                             "heldout_plain", "heldout_flipped"]
+    assert list(rows[0]) == ["layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline", "mlp_probe",
+                             "heldout_plain", "heldout_flipped", "mlp_heldout_plain", "mlp_heldout_flipped"]
     assert [r["heldout_plain"] for r in rows] == [round(a, 4) for a in res["plain"]["auc_by_layer"]]
     write_base_vs_sft_png(rows, rows, tmp_path / "cmp.png", "base vs sft")
     assert (tmp_path / "cmp.png").read_bytes()[:4] == b"\x89PNG"

@@ -24,7 +24,7 @@ def trained(tmp_path_factory):
     split = stratified_split([r["label"] for r in rows], ProbeSplit(train=0.5, validation=0.25, test=0.25), seed=0)
     write_activations(model, tok, rows, split, settings(ProbeCaptureSettings, batch_size=8, dtype="float32"), root / "acts", "tiny")
     acts = read_activations(root / "acts", model="tiny", pooling="mean")
-    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5))
+    study = run_study(acts, {r["id"]: r["text"] for r in rows}, settings(ProbeTrainSettings, lr=0.05, epochs=20, patience=5, ensemble_layers=(1, 2)))
     save_probes(study, acts.attrs, root / "probes")
     return root, Predictor.load(root / "probes", root / "base")
 
@@ -34,7 +34,7 @@ def test_predict_uses_the_best_layer_and_the_ensemble_averages_the_k_best(traine
     texts = ["i am so happy and grateful now", "i feel sad and lonely today"]
     best = predictor.predict(texts)
     assert best[0].layers == (predictor.meta["best_layer"],)
-    assert [p.label for p in best] == ["positive" if p.probability >= 0.5 else "negative" for p in best]
+    assert [p.label for p in best] == ["positive" if p.probability >= p.threshold else "negative" for p in best]
     ranking = predictor.meta["ranking"]
     ens = predictor.predict(texts, ensemble=2)
     per_layer = []
@@ -74,3 +74,35 @@ def test_cli_reports_an_empty_line_of_the_file_and_exits_2(trained, tmp_path, ca
     assert f"{texts}:2: empty text" in capsys.readouterr().err
     assert cli(["predict", "", "--probes", str(root / "probes"), "--model", str(root / "base")]) == 2
     assert "argument 1: empty text" in capsys.readouterr().err
+
+
+def test_predict_labels_at_the_calibrated_threshold_and_named_layers_vote(trained):
+    _, predictor = trained
+    texts = ["i am so happy and grateful now", "i feel sad and lonely today", "that food was disgusting now"]
+    best = predictor.predict(texts)
+    layer = predictor.meta["best_layer"]
+    threshold = float(predictor.t["threshold"][layer])
+    assert best[0].threshold == pytest.approx(threshold)
+    assert [p.label for p in best] == ["positive" if p.probability >= threshold else "negative" for p in best]
+    named = predictor.predict(texts, layers=[2, 0, 1])
+    assert named[0].layers == (2, 0, 1)
+    singles = [predictor.predict(texts, layers=[l]) for l in (2, 0, 1)]
+    np.testing.assert_allclose([p.probability for p in named], np.mean([[p.probability for p in s] for s in singles], axis=0),
+                               atol=1e-6)
+    votes = predictor.predict(texts, layers=[2, 0, 1], vote=True)
+    for i, v in enumerate(votes):   # the majority of the three single-layer calibrated labels
+        labels = [s[i].label for s in singles]
+        assert v.label == max(set(labels), key=labels.count)
+
+
+def test_predict_refuses_bad_layer_lists(trained, capsys):
+    root, predictor = trained
+    with pytest.raises(InputError, match="--layers: give distinct layers between 0 and 2, got 1,3"):
+        predictor.predict(["i am happy"], layers=[1, 3])
+    with pytest.raises(InputError, match="--layers or --ensemble, not both"):
+        predictor.predict(["i am happy"], layers=[1], ensemble=2)
+    args = ["predict", "i am happy", "--probes", str(root / "probes"), "--model", str(root / "base")]
+    assert cli(args + ["--layers", "1,x"]) == 2
+    assert "--layers: give comma-separated layer numbers" in capsys.readouterr().err
+    assert cli(args + ["--layers", "2,1", "--vote"]) == 0
+    assert "# layers 2,1 (vote of calibrated decisions)" in capsys.readouterr().err

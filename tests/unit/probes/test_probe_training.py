@@ -2,16 +2,18 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 from safetensors.numpy import load_file
 
+from affectlab.errors import InputError
 from affectlab.probes.report import write_auc_csv
 from affectlab.probes.settings import ProbeTrainSettings
-from affectlab.probes.study import run_study, save_probes, summary_metrics, uncorrelated_permutation
-from affectlab.probes.training import auc_by_probe, fit_probes, standardizer
+from affectlab.probes.study import control_task_labels, run_study, save_probes, summary_metrics, uncorrelated_permutation
+from affectlab.probes.training import auc_by_probe, fit_probes, probe_logits, standardizer
 from probe_fixtures import separable_activations
 from repo_params import settings
 
-S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16)
+S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16, ensemble_layers=(1, 2))
 WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
 
 
@@ -83,7 +85,8 @@ def test_probes_are_saved_as_safetensors_with_metadata_and_plot_rows(tmp_path):
     study = run_study(acts, _texts(acts), S)
     save_probes(study, acts.attrs, tmp_path)
     tensors = load_file(str(tmp_path / "probes.safetensors"))
-    assert {k: v.shape for k, v in tensors.items()} == {"weight": (3, 16), "bias": (3,), "mean": (3, 16), "std": (3, 16)}
+    assert {k: v.shape for k, v in tensors.items()} == {"weight": (3, 16), "bias": (3,), "mean": (3, 16), "std": (3, 16),
+                                                        "threshold": (3,)}
     meta = json.loads((tmp_path / "probes.json").read_text())
     assert meta["best_layer"] == study.best_layer and sorted(meta["ranking"]) == [0, 1, 2]
     assert meta["labels"] == {"0": "negative", "1": "positive"} and meta["pooling"] == "mean"
@@ -92,5 +95,56 @@ def test_probes_are_saved_as_safetensors_with_metadata_and_plot_rows(tmp_path):
     assert meta["per_layer"][2]["probe_auc_roc"] == round(study.layers[2]["probe_auc_roc"], 4)
     write_auc_csv(study, tmp_path / "auc.csv")
     lines = (tmp_path / "auc.csv").read_text().splitlines()
-    assert lines[0] == "layer,probe,shuffled_control,vader_baseline,bow_baseline" and len(lines) == 4
+    assert lines[0] == "layer,probe,shuffled_control,vader_baseline,bow_baseline,mlp_probe" and len(lines) == 4
     assert float(lines[3].split(",")[1]) == round(study.layers[2]["probe_auc_roc"], 4)
+
+
+def test_the_mlp_probe_reads_a_label_no_linear_probe_can():
+    # XOR of two directions: linearly unreadable by construction, one hidden layer reads it
+    rng = np.random.default_rng(0)
+    n = 400
+    a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    x = rng.normal(scale=0.3, size=(1, n, 8)).astype(np.float32)
+    x[0, :, 0] += 2 * a - 1
+    x[0, :, 1] += 2 * b - 1
+    y = (a ^ b)[None]
+    tr, va, te = np.arange(0, 280), np.arange(280, 340), np.arange(340, 400)
+    s = S.replace(lr=0.01, epochs=150, patience=30, mlp_width=16, mlp_dropout=0.0)
+    aucs = {}
+    for kind in ("linear", "mlp"):
+        fitted = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], s, kind)
+        logits = probe_logits(x[:, te], fitted.variant(0), kind)[0]
+        aucs[kind] = roc_auc_score(y[0, te], logits)
+    assert aucs["mlp"] > 0.95 and abs(aucs["linear"] - 0.5) < 0.2
+
+
+def test_the_control_task_is_a_function_of_the_words_balanced_and_independent_of_sentiment():
+    texts = [f"i {w} the {t} today" for w in ("love", "hate") for t in ("garden", "exam", "city", "rain", "music", "trip")]
+    y = np.array([1] * 6 + [0] * 6)
+    z = control_task_labels(texts, y, seed=13)
+    assert z[y == 1].sum() == 3 and z[y == 0].sum() == 3       # half of each sentiment class carries each label
+    again = control_task_labels(texts[::-1], y[::-1], seed=13)[::-1]
+    np.testing.assert_array_equal(z, again)                    # the same sentences get the same labels in any order
+
+
+def test_every_probe_type_reports_task_control_task_and_selectivity_per_layer():
+    acts = separable_activations(n=220, layers=3)
+    texts = {i: f"{['dull', 'grey', 'blue', 'warm', 'soft', 'cold', 'tall', 'old'][k % 8]} "
+                f"{['day', 'walk', 'tree', 'song', 'room'][k % 5]} {['now', 'then', 'again'][k % 3]}"
+             for k, i in enumerate(acts.ids)}   # words unrelated to the label: bag-of-words is at chance
+    study = run_study(acts, texts, S.replace(compare_types=("mlp",)))
+    assert list(study.by_type) == ["linear", "mlp"]
+    for t in study.by_type.values():
+        for l in t.layers:
+            assert l["selectivity"] == pytest.approx(l["probe_accuracy"] - l["control_accuracy"])
+        assert t.layers[2]["probe_accuracy"] > 0.9 and t.layers[2]["selectivity"] > 0.25
+    m = summary_metrics(study)
+    assert m["types.mlp.selectivity.best"] == study.by_type["mlp"].layers[study.by_type["mlp"].best_layer]["selectivity"]
+    assert {"ensemble.mean.test.auc_roc", "ensemble.vote.test.accuracy", "best.test.accuracy_calibrated"} <= set(m)
+    assert m["ensemble.mean.test.auc_roc"] > 0.95
+
+
+def test_named_ensemble_layers_beyond_the_model_are_refused_by_name():
+    acts = separable_activations(n=110, layers=3)
+    with pytest.raises(InputError, match=r"ensemble_layers: \[1, 3\] names a layer beyond this model's 3 \(0..2\)"):
+        run_study(acts, _texts(acts), S.replace(ensemble_layers=(1, 3)))
