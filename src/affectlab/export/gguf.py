@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -222,11 +222,12 @@ def source_gguf_of(base_dir: str | Path) -> Path:
 
 def export_model(model_dir: str | Path, out_dir: str | Path, *, types: Sequence[str], source_gguf: str | Path,
                  base_dir: str | Path, name: str, sidecar: dict[str, Any] | None = None,
-                 extra_files: Sequence[str] = (), check_prompts: Sequence[str] = ()) -> dict[str, Any]:
+                 extra_files: Sequence[str] = (), check_prompts: Sequence[str] = (),
+                 on_loaded: Callable[[str, Any, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Merge `model_dir`/adapter into `base_dir`, write one GGUF per type into `out_dir` with
     heads.safetensors (+ `extra_files` of model_dir), sidecar.json and an ollama Modelfile, then read each
-    GGUF back with transformers and compare its logits on `check_prompts` with the merged model's.
-    Returns {"files", "roundtrip": {type: {logits_max_abs_diff, tokens_equal}}}."""
+    GGUF back with transformers and compare its logits on `check_prompts` with the merged model's;
+    `on_loaded(type, model, tokenizer)` adds its own checks while a file is loaded (one load per file). Returns {"files", "roundtrip": {type: {logits_max_abs_diff, tokens_equal}}}."""
     import shutil
 
     from affectlab.io import atomic_dir, write_json_atomic, write_text_atomic
@@ -263,6 +264,7 @@ def export_model(model_dir: str | Path, out_dir: str | Path, *, types: Sequence[
                 stats["n"] = 1
             same_tokens = back_tok(rendered, add_special_tokens=False)["input_ids"] == \
                 tokenizer(rendered, add_special_tokens=False)["input_ids"]
-            roundtrip[qtype] = {"logits_max_abs_diff": max_logit_diff(lm, back, batch), "tokens_equal": same_tokens}
+            roundtrip[qtype] = {"logits_max_abs_diff": max_logit_diff(lm, back, batch), "tokens_equal": same_tokens,
+                                **(on_loaded(qtype, back, back_tok) if on_loaded else {})}
             del back
     return {"files": files, "roundtrip": roundtrip}
