@@ -13,8 +13,9 @@ MODELS = ("constant_mean", "vader", "ridge", "lora")
 
 
 def train_metrics(run: dict[str, Any]) -> dict[str, Any]:
-    """Test split: `mae.<model>.<axis|mean>`, `r.<model>.<axis>`, `archetype_mae.<archetype>.<model>`; the
-    natural held-out set: the same keys under `natural.`; the dev selection of the default predictor
+    """Test split: `mae.<model>.<axis|mean>`, `r.<model>.<axis>`, `archetype_mae.<archetype>.<model>` (not
+    VADER's); the natural held-out set: `natural.mae.*` and `natural.r.*` (its per-archetype MAE is in
+    plots/affect_train/archetype_mae.csv, `set` = natural: metrics files stay under 80 keys); the dev selection of the default predictor
     (`selection.dev_mae.<model>`, `selection.default_is_ridge`), the ridge choice, rows and the LoRA loop's
     final dev pass."""
     m: dict[str, Any] = {}
@@ -25,7 +26,8 @@ def train_metrics(run: dict[str, Any]) -> dict[str, Any]:
             m.update({f"{prefix}mae.{model}.{r.axis}": r.mae for r in rows.itertuples()})
             m[f"{prefix}mae.{model}.mean"] = float(rows["mae"].mean())
             m.update({f"{prefix}r.{model}.{r.axis}": r.r for r in rows.itertuples() if not math.isnan(r.r)})
-        m.update({f"{prefix}archetype_mae.{r.archetype}.{r.model}": r.mae for r in by_arch.itertuples()})
+        if name == "test":  # the natural set's per-archetype table and VADER's (valence only) live in the plots CSV
+            m.update({f"archetype_mae.{r.archetype}.{r.model}": r.mae for r in by_arch.itertuples() if r.model != "vader"})
     m.update({f"selection.dev_mae.{k}": v for k, v in run["selection"]["dev_mae"].items()})
     m["selection.default_is_ridge"] = int(run["selection"]["default"] == "ridge")
     m.update({"ridge.layer": run["ridge"]["layer"], "ridge.alpha": run["ridge"]["alpha"],

@@ -70,7 +70,6 @@ DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("affect_train",), "*.dev_mae", LOWER),
     (("affect_train",), "lora.dev_loss", LOWER),
     (("affect_train",), "natural.mae.*", LOWER),
-    (("affect_train",), "natural.archetype_mae.*", LOWER),
     (("affect_train",), "natural.r.*", HIGHER),
     (("affect_train",), "selection.dev_mae.*", LOWER),
     (("affect_train",), "selection.default_is_ridge", NONE),
