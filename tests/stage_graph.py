@@ -112,7 +112,7 @@ FAMILIES = {"A. SFT-data audit": "sample_sft score_emotions report_emotions",
                                    "capture_activations_sft train_probes_sft",
             "C. Emotion-aware SFT": "prepare_sft_data train_sft export_eval_base export_eval_sft report_eval",
             "D. Emotion reasoning": "clean_goemotions build_cot train_reasoner evaluate_reasoner",
-            "E. Affect dataset": "harvest_affect build_affect train_affect"}
+            "E. Affect dataset": "harvest_affect build_affect train_affect export_affect_gguf"}
 
 
 def _paths(entries) -> list[str]:

@@ -1,12 +1,13 @@
 """Family E (affect dataset) through real `dvc repro` on smoke params: harvest, build with the coverage
-report, both regressors against the baselines, the predict CLI. One repo for the module: the stages run
+report, both regressors against the baselines (test split and the natural held-out set), the GGUF export
+with its round trip, the predict CLI from models/affect and from the GGUF + sidecar alone. One repo for the module: the stages run
 once and the tests read that run."""
 import json
 
 import pytest
 
 pytestmark = pytest.mark.pipeline
-TARGETS = ("harvest_affect", "train_affect")
+TARGETS = ("harvest_affect", "train_affect", "export_affect_gguf")
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def affect_repo(dvc_template, tmp_path_factory):
 
 
 def test_repro_harvests_builds_and_trains(affect_repo):
-    assert sorted(affect_repo.first_run) == ["build_affect", "harvest_affect", "train_affect"]
+    assert sorted(affect_repo.first_run) == ["build_affect", "export_affect_gguf", "harvest_affect", "train_affect"]
 
 
 def test_harvest_finds_candidates_in_every_source_and_drops_what_is_labeled(affect_repo):
@@ -59,13 +60,46 @@ def test_regressors_are_reported_beside_the_baselines_and_ridge_beats_the_consta
     assert not affect_repo.path("checkpoints/affect").exists()
 
 
+def test_every_predictor_is_scored_on_the_natural_held_out_set_and_the_default_is_chosen_on_dev(affect_repo):
+    m = affect_repo.read_json("metrics/affect_train.json")
+    assert m["rows.natural"] >= 150
+    for model in ("constant_mean", "ridge", "lora"):
+        assert {f"natural.mae.{model}.{a}" for a in ("valence", "intimacy", "tension", "mean")} <= set(m)
+    assert "natural.mae.vader.valence" in m and "natural.r.lora.tension" in m
+    by_arch = affect_repo.path("plots/affect_train/archetype_mae.csv").read_text()
+    assert "flat_numb,ridge" in by_arch and ",natural" in by_arch
+    chose_ridge = m["selection.dev_mae.ridge"] < m["selection.dev_mae.lora"]
+    assert m["selection.default_is_ridge"] == int(chose_ridge)
+    manifest = json.loads(affect_repo.path("models/affect/manifest.json").read_text())
+    assert manifest["default"] == ("ridge" if chose_ridge else "lora")
+
+
+def test_the_gguf_round_trip_holds_for_f32(affect_repo):
+    m = affect_repo.read_json("metrics/affect_export.json")
+    assert m["export.F32.tokens_equal"] == 1
+    assert m["export.F32.logits_max_abs_diff_micro"] <= 100 and m["export.F32.head_max_abs_diff_micro"] <= 100
+    assert "export.Q8_0.logits_max_abs_diff_micro" not in m  # smoke params export F32 only
+    names = {p.name for p in affect_repo.path("models/affect_gguf").iterdir()}
+    assert names == {"affect.gguf", "heads.safetensors", "ridge.safetensors", "sidecar.json", "Modelfile"}
+
+
+def test_predict_from_the_gguf_alone_matches_predict_from_models_affect(affect_repo):
+    text = "Who were you texting at 2am?"
+    lines = {}
+    for where in (["--gguf", "models/affect_gguf/affect.gguf"], ["--model-dir", "models/affect"]):
+        out = affect_repo.run("python", "-m", "affectlab.affect", "predict", text, "--model", "lora", *where).stdout
+        lines[where[0]] = [float(v) for v in out.splitlines()[1].split("\t")[:3]]
+    assert max(abs(a - b) for a, b in zip(lines["--gguf"], lines["--model-dir"])) <= 0.0015  # printed to 3 decimals
+
+
 def test_predict_prints_three_axes_in_range(affect_repo):
-    out = affect_repo.run("python", "-m", "affectlab.affect", "predict", "Who were you texting at 2am?",
-                          "I'm at the store, need anything?").stdout.splitlines()
-    assert out[0] == "valence\tintimacy\ttension\ttext" and len(out) == 3
-    for line in out[1:]:
-        values = [float(v) for v in line.split("\t")[:3]]
-        assert all(-1 <= v <= 1 for v in values)
+    for model in ("ridge", "lora"):
+        out = affect_repo.run("python", "-m", "affectlab.affect", "predict", "Who were you texting at 2am?",
+                              "I'm at the store, need anything?", "--model", model).stdout.splitlines()
+        assert out[0] == "valence\tintimacy\ttension\ttext" and len(out) == 3
+        for line in out[1:]:
+            values = [float(v) for v in line.split("\t")[:3]]
+            assert all(-1 <= v <= 1 for v in values)
 
 
 def test_harvest_params_rerun_only_the_harvest_and_a_second_repro_runs_nothing(affect_repo):

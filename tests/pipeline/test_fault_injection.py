@@ -73,6 +73,8 @@ NOT_CHECKPOINTED = {
     "build_cot": "the template backend takes seconds; the teacher backend checkpoints (unit-tested)",
     "evaluate_reasoner": "one pass over the test rows (~70 s); a kill re-runs it whole",
     "build_affect": "merges and validates the label files (seconds)",
+    "export_affect_gguf": "writes the GGUF files into a temporary folder renamed at the end (atomic_dir), then "
+                          "reads them back; a kill re-runs it whole (~1-2 min)",
 }
 # The names atomic_path / atomic_dir give their temporary siblings: in flight, never an out themselves.
 IN_FLIGHT = re.compile(r"^\..+\.(tmp|old)$")

@@ -464,9 +464,9 @@ CASES = [
          "error: data/sentiment/generated.jsonl:2: id 's1' repeats line 1", sentences_case(GOOD_SENTENCE)),
     Case("affect-record-out-of-range", "affect label file (JSONL)", "`\"intimacy\": 1.7`",
          "error: data/labels/session_09.jsonl:1: intimacy: 1.7 is outside [-1, 1]", affect_case({"intimacy": 1.7})),
-    Case("affect-record-unknown-tag", "affect label file (JSONL)", "`\"tags\": [\"romance\"]`",
-         "error: data/labels/session_09.jsonl:1: tags: unknown tag 'romance' (archetypes: ...)",
-         affect_case({"tags": ["romance"]})),
+    Case("affect-record-misspelt-archetype", "affect label file (JSONL)", "`\"tags\": [\"hostile_intimcy\"]`",
+         "error: data/labels/session_09.jsonl:1: tags: 'hostile_intimcy' looks like a misspelt archetype "
+         "'hostile_intimacy' (archetypes are a closed list: ...)", affect_case({"tags": ["hostile_intimcy"]})),
     Case("affect-record-skipped", "affect label file, `affect.build.invalid_rows: skip`", "`\"valence\": \"high\"`",
          "skipped; metrics/affect_data.json invalid.labels = 1", affect_case({"valence": "high"}, "skip"), kind="skip"),
     Case("transcript-wrong-type", "transcript (`*.chat.jsonl`)", "`\"turn\": \"2\"`",

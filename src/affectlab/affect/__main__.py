@@ -3,7 +3,10 @@
     label CANDIDATES --out LABELS.jsonl        terminal labeling session (resumes; s/u/q at any prompt)
     export-csv CANDIDATES --out SHEET.csv       a spreadsheet to label in
     import-csv SHEET.csv --out LABELS.jsonl     its labeled rows as validated records
-    predict "text" ... [--model DIR]            valence, intimacy, tension from the exported model
+    predict "text" ... [--model ridge|lora] [--model-dir DIR | --gguf FILE]
+                                                valence, intimacy, tension from models/affect (default) or from
+                                                an exported GGUF + its sidecar alone; --model defaults to the
+                                                predictor train_affect chose on dev (manifest/sidecar `default`)
 """
 from __future__ import annotations
 
@@ -27,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p = sub.add_parser("predict", help="print valence, intimacy and tension of texts")
     p.add_argument("texts", nargs="+")
-    p.add_argument("--model", default="models/affect", help="folder written by train_affect")
+    p.add_argument("--model", choices=("ridge", "lora"), default=None,
+                   help="predictor (default: the one train_affect chose on dev)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--model-dir", default="models/affect", help="folder written by train_affect")
+    where.add_argument("--gguf", type=Path, default=None,
+                       help="an exported GGUF (models/affect_gguf/affect.gguf); sidecar.json must lie beside it")
     p.add_argument("--base", default=None, help="base model folder (default: the one it was trained on)")
     args = parser.parse_args(argv)
     try:
@@ -43,8 +51,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{counts['labeled']} labeled rows -> {args.out} ({counts['unlabeled']} rows without answers left out)")
         else:
             from affectlab.affect.records import AXES
-            from affectlab.affect.regression import AffectPredictor
-            values = AffectPredictor(args.model, args.base).predict(args.texts)
+            if args.gguf:
+                from affectlab.affect.serving import GgufAffectPredictor
+                predictor = GgufAffectPredictor(args.gguf, args.model)
+            else:
+                from affectlab.affect.regression import AffectPredictor
+                predictor = AffectPredictor(args.model_dir, args.base, args.model)
+            values = predictor.predict(args.texts)
+            print(f"# predictor: {predictor.kind}", file=sys.stderr)
             print("\t".join([*AXES, "text"]))
             for text, row in zip(args.texts, values):
                 print("\t".join([*(f"{v:+.3f}" for v in row), text]))

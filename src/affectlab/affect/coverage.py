@@ -108,6 +108,7 @@ def data_metrics(before: dict, after: dict, arche: pd.DataFrame, counts: Counter
         m.update({f"archetype.{r.archetype}.achieved": r.achieved, f"archetype.{r.archetype}.gap": r.gap})
     m["gap"] = int(arche["gap"].sum())
     m.update({f"rows.{s}": splits[s] for s in ("train", "dev", "test")})
-    for key in ("duplicates", "conflicts", "conflict_rows_dropped", "invalid.baseline", "invalid.labels", "label_files"):
+    for key in ("duplicates", "conflicts", "conflict_rows_dropped", "invalid.baseline", "invalid.labels", "label_files",
+                "missing_provenance"):
         m[key] = counts[key]
     return m

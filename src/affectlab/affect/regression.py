@@ -176,44 +176,68 @@ def baselines(train: Sequence[dict], test: Sequence[dict]) -> dict[str, np.ndarr
 
 
 # ------------------------------------------------------------------ the run --------------------------------
+def mae_of(pred: np.ndarray, gold: np.ndarray) -> float:
+    return float(np.abs(pred - gold).mean())
+
+
 def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: str | Path, out_dir: str | Path,
-                       on_step=None, data_files: Sequence[Path] = ()) -> dict[str, Any]:
+                       on_step=None, data_files: Sequence[Path] = (), heldout: Sequence[dict] = ()) -> dict[str, Any]:
     """Train both regressors, write `out_dir` (adapter/, heads.safetensors, ridge.safetensors,
-    manifest.json) and return {"tables": (scores, by_archetype), "ridge_layers": dev MAE per layer,
-    "ridge": chosen layer and alpha, "fit": FitResult}."""
+    manifest.json) and return {"scores", "by_archetype" (both with a `set` column: test, and natural for the
+    `heldout` rows), "ridge", "fit", "selection" (dev MAE of ridge and LoRA, the default = the lower)}.
+    `heldout` is only scored: nothing is fitted or chosen on it."""
     from safetensors.numpy import save
 
     split = np.array([r["split"] for r in records])
     by = {name: [r for r in records if r["split"] == name] for name in ("train", "dev", "test")}
     train_rows = [r for r in by["train"] if r["confidence"] >= s.min_confidence]
-    gold = targets(by["test"])
+    heldout = list(heldout)
 
     model, tokenizer = build_lora_model(s, base_dir, targets(train_rows).mean(0))
     base_lm = model.lm.get_base_model()
     with model.lm.disable_adapter():  # frozen base activations for the ridge regressor
-        x = pooled_all_layers(base_lm, tokenizer, [r["text"] for r in records], s.ridge)
+        x_all = pooled_all_layers(base_lm, tokenizer, [r["text"] for r in [*records, *heldout]], s.ridge)
+    x, x_natural = x_all[:, :len(records)], x_all[:, len(records):]
     keep = np.array([r["split"] != "train" or r["confidence"] >= s.min_confidence for r in records])
     ridge = fit_ridge(x[:, keep], targets(records)[keep], split[keep], s.ridge.alphas)
-    test_idx = np.flatnonzero(split == "test")
 
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     tables = {k: encode_table(v, tokenizer, s.max_seq_len) for k, v in (("train", train_rows), ("dev", by["dev"]),
-                                                                       ("test", by["test"]))}
+                                                                       ("test", by["test"]), ("natural", heldout))
+              if v}
     key = fingerprint([s.model_dump(mode="json", exclude={"loop": {"checkpoint_dir"}}), str(base_dir)],
                       [*data_files, Path(base_dir) / "config.json"])
     # alpha 1: rows drawn uniformly whatever their source (sources are provenance here, not datasets to balance)
     result = fit(model, tables["train"], tables["dev"], s.loop, alpha=1.0, pad_id=pad_id, fingerprint=key,
                  on_step=on_step)
-    preds = {**baselines(train_rows, by["test"]),
-             "ridge": ridge_predict(ridge, x[ridge["layer"], test_idx]),
-             "lora": head_predictions(model, tables["test"], s.loop.batch_size, pad_id)}
-    scores, by_arch = evaluation_tables(preds, gold, [r["archetype"] for r in by["test"]])
+    lora = lambda name: head_predictions(model, tables[name], s.loop.batch_size, pad_id)  # noqa: E731
+    # The default predictor is chosen on the whole dev split (same rows, same clipping for both); the natural
+    # set is reported beside it, never used to choose.
+    dev_idx = np.flatnonzero(split == "dev")
+    dev_gold = targets(by["dev"])
+    selection = {"ridge": mae_of(ridge_predict(ridge, x[ridge["layer"], dev_idx]), dev_gold),
+                 "lora": mae_of(lora("dev"), dev_gold)}
+    default = min(selection, key=selection.get)
+    sets = {"test": (by["test"], {"ridge": ridge_predict(ridge, x[ridge["layer"], np.flatnonzero(split == "test")]),
+                                  "lora": lora("test")})}
+    if heldout:
+        sets["natural"] = (heldout, {"ridge": ridge_predict(ridge, x_natural[ridge["layer"]]), "lora": lora("natural")})
+    scores, by_arch = [], []
+    for name, (rows, preds) in sets.items():
+        sc, ba = evaluation_tables({**baselines(train_rows, rows), **preds}, targets(rows),
+                                   [r["archetype"] for r in rows])
+        scores.append(sc.assign(set=name))
+        by_arch.append(ba.assign(set=name))
     out_dir = Path(out_dir)
     manifest = {"axes": list(AXES), "base_dir": str(base_dir), "params": s.model_dump(mode="json"),
+                "default": default, "selection": {"dev_mae": selection, "rule": "lower mean MAE on the dev split"},
                 "ridge": {"layer": ridge["layer"], "alpha": ridge["alpha"], "pooling": s.ridge.pooling,
-                          "last_k": s.ridge.last_k, "max_length": s.ridge.max_length},
+                          "last_k": s.ridge.last_k, "max_length": s.ridge.max_length,
+                          "input": "the raw utterance, tokenizer defaults, no chat template; frozen base model",
+                          "hidden_states_index": "0 = embeddings, i = output of block i"},
                 "lora": {"pooling": "hidden state at prompt_length - 1", "max_seq_len": s.max_seq_len,
-                         "prompt": "the utterance as one user turn, chat template, generation prompt"},
+                         "prompt": "the utterance as one user turn, chat template, generation prompt",
+                         "system": SYSTEM},
                 "fingerprint": key, "versions": library_versions()}
     with atomic_dir(out_dir) as tmp:
         save_adapter(model.lm, tmp / "adapter")
@@ -223,26 +247,63 @@ def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: st
                                  tmp / RIDGE_FILE)
         write_json_atomic(manifest, tmp / META_FILE)
     clear_checkpoint(s.loop.checkpoint_dir)
-    return {"scores": scores, "by_archetype": by_arch, "ridge": ridge, "fit": result,
-            "rows": {k: len(v) for k, v in by.items()}, "train_used": len(train_rows)}
+    return {"scores": pd.concat(scores, ignore_index=True), "by_archetype": pd.concat(by_arch, ignore_index=True),
+            "ridge": ridge, "fit": result, "selection": {"dev_mae": selection, "default": default},
+            "rows": {**{k: len(v) for k, v in by.items()}, "natural": len(heldout)}, "train_used": len(train_rows)}
+
+
+PREDICTORS = ("ridge", "lora")
+
+
+def ridge_from_file(path: str | Path) -> dict[str, Any]:
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    ridge = load_file(str(path))
+    with safe_open(str(path), "np") as f:
+        ridge["layer"] = int(f.metadata()["layer"])
+    return ridge
+
+
+def ridge_on_lm(lm, tokenizer, ridge: dict[str, Any], pooling: dict[str, Any], texts: Sequence[str]) -> np.ndarray:
+    """The ridge regressor on a causal LM's pooled hidden states (the frozen base model it was fitted on)."""
+    from types import SimpleNamespace
+
+    s = SimpleNamespace(pooling=pooling["pooling"], last_k=pooling["last_k"], max_length=pooling["max_length"],
+                        batch_size=16)
+    x = np.zeros((len(texts), ridge["mean"].shape[0]), dtype=np.float32)
+    for idx, pooled in pooled_batches(lm, tokenizer, list(texts), s):
+        x[idx] = pooled[ridge["layer"]]
+    return ridge_predict(ridge, x)
 
 
 class AffectPredictor:
-    """The exported model: base + LoRA adapter + regression head -> (valence, intimacy, tension)."""
+    """The exported model: base + LoRA adapter + regression head (`lora`), or ridge on the frozen base
+    model's pooled activations (`ridge`) -> (valence, intimacy, tension). `model=None` takes the default
+    train_affect chose on dev (manifest `default`)."""
 
-    def __init__(self, model_dir: str | Path = "models/affect", base_dir: str | Path | None = None):
+    def __init__(self, model_dir: str | Path = "models/affect", base_dir: str | Path | None = None,
+                 model: str | None = None):
         from affectlab.errors import ModelError
 
         model_dir = Path(model_dir)
         if not (model_dir / META_FILE).is_file():
             raise ModelError(f"{model_dir}/: no {META_FILE}; run `dvc repro train_affect`")
         self.manifest = read_json(model_dir / META_FILE, "run `dvc repro train_affect`")
+        self.kind = model or self.manifest.get("default", "lora")
+        if self.kind not in PREDICTORS:
+            raise ModelError(f"affect predictor {self.kind!r}: must be one of {', '.join(PREDICTORS)}")
         lm, self.tokenizer = load_base(base_dir or self.manifest["base_dir"])
         self.model = MultiTaskSFT(load_adapter(lm, model_dir / "adapter", "train_affect"), {HEAD: len(AXES)}, WEIGHTS)
         load_heads_into(self.model, model_dir / "heads.safetensors")
+        self.ridge = ridge_from_file(model_dir / RIDGE_FILE) if self.kind == "ridge" else None
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
+        if self.kind == "ridge":
+            with self.model.lm.disable_adapter():
+                return ridge_on_lm(self.model.lm.get_base_model(), self.tokenizer, self.ridge,
+                                   self.manifest["ridge"], texts)
         records = [{"text": t, "source": "manual_chat", **{a: 0.0 for a in AXES}} for t in texts]
         table = encode_table(records, self.tokenizer, self.manifest["lora"]["max_seq_len"])
         return head_predictions(self.model, table, 16, self.pad_id)

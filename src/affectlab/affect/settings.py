@@ -93,3 +93,18 @@ class AffectTrainSettings(Settings):
     loop: SftTrainSettings        # family C's loop settings (steps, batch, lr, head_lr, checkpoints, ...)
     max_seq_len: Annotated[int, Field(ge=32)]
     min_confidence: Fraction      # train rows below this rater confidence are left out of training
+    heldout: str                  # natural held-out JSONL (affect.heldout): scored only, never fitted or chosen on
+
+
+class AffectExportSettings(Settings):
+    """`affect.export`: the GGUF export of the affect model (stage export_affect_gguf)."""
+    SECTION: ClassVar[str] = "affect.export"
+    types: Annotated[tuple[Literal["F32", "Q8_0"], ...], Field(min_length=1)]  # F32 first: its round trip is asserted
+    tolerance: PositiveFloat      # largest |difference| allowed for F32: logits vs the merged model, head vs `affect predict`
+
+    @pydantic.field_validator("types")
+    @classmethod
+    def _f32_first(cls, types: tuple[str, ...]) -> tuple[str, ...]:
+        if types[0] != "F32" or len(set(types)) != len(types):
+            raise ValueError(f"must start with F32 (the file whose round trip is asserted) and name each type once, got {list(types)}")
+        return types

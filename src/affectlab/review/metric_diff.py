@@ -25,7 +25,7 @@ FAMILIES = {"model": "shared",
             "activations_sft": "B-sft", "probes_sft": "B-sft",
             "sft_data": "C", "sft_train": "C", "eval": "C",
             "reasoner_data": "D", "reasoner_cot": "D", "reasoner_train": "D", "reasoner_eval": "D",
-            "affect_harvest": "E", "affect_data": "E", "affect_train": "E"}
+            "affect_harvest": "E", "affect_data": "E", "affect_train": "E", "affect_export": "E"}
 
 
 @dataclasses.dataclass(frozen=True)

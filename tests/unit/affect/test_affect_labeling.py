@@ -90,8 +90,8 @@ def test_a_crash_loses_nothing_and_the_next_session_resumes_undoes_and_skips(tmp
     t.expect("confidence [0..1]: ")
     t.send("0.9")
     t.expect("tags, comma-separated (Enter = hostile_intimacy): ")
-    t.send("hostile_intimacy, jealousy, angry")         # unknown tag: asked again
-    t.expect("! tags: unknown tag 'angry'")
+    t.send("hostile_intimacy, jealousy, flat_nunb")     # misspelt archetype: asked again
+    t.expect("! tags: 'flat_nunb' looks like a misspelt archetype 'flat_numb'")
     t.expect("tags, comma-separated (Enter = hostile_intimacy): ")
     t.send("hostile_intimacy, jealousy")
     t.expect("[2/4] c2")
@@ -171,7 +171,7 @@ def test_csv_round_trip_gives_the_records_the_terminal_would(tmp_path):
     ({"valence": "1.4", "intimacy": "0", "tension": "0", "confidence": "1"}, ":3: valence: 1.4 is outside [-1, 1]"),
     ({"valence": "0.1", "intimacy": "", "tension": "0", "confidence": "1"}, ":3: intimacy: missing"),
     ({"valence": "high", "intimacy": "0", "tension": "0", "confidence": "1"}, ":3: valence: must be a number, got 'high'"),
-    ({"valence": "0", "intimacy": "0", "tension": "0", "confidence": "1", "tags": "flat_numb, cat"}, ":3: tags: unknown tag 'cat'"),
+    ({"valence": "0", "intimacy": "0", "tension": "0", "confidence": "1", "tags": "flat_numb, playful_neutrl"}, ":3: tags: 'playful_neutrl' looks like a misspelt archetype"),
 ])
 def test_a_bad_csv_row_is_named_by_file_line_and_field(tmp_path, answers, message):
     write_jsonl(tmp_path / "cand.jsonl", CANDIDATES)
