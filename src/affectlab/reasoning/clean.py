@@ -18,7 +18,7 @@ Steps, in order (the first that removes an item is its reason):
 Beside the cleaned table, `untouched_test` keeps every test item of the source with the label(s) its raters
 agree on (`min_agreement`, the source's own definition of a label) and no other filter: no very-unclear,
 neutral, quality or outlier step. An item with several agreed labels keeps them all (`labels`); a prediction
-is right when it is one of them (`any_of_gold`). Neither the cleaning nor its MiniLM outlier judgement ever
+is right when it is one of them (`evaluate.any_of_gold`). Neither the cleaning nor its MiniLM outlier judgement ever
 sees it, so it is the honest test set: the README's headline.
 """
 from __future__ import annotations
@@ -251,12 +251,6 @@ def untouched_test(rows: pd.DataFrame, config: str, p: ReasonerCleanSettings, co
         out.append({"id": rid, "text": texts[rid], "label": min(agreed, key=lambda k: (-agreed[k], k)),
                     "labels": "|".join(sorted(agreed))})
     return pd.DataFrame(out, columns=UNTOUCHED_COLUMNS)
-
-
-def any_of_gold(labels: Sequence[str], primary: Sequence[str], pred: Sequence[str | None]) -> list[str]:
-    """The gold label to score each prediction against: the prediction itself when it is one of the item's
-    agreed labels ("|"-joined), else its most voted one."""
-    return [q if q is not None and q in ls.split("|") else g for ls, g, q in zip(labels, primary, pred)]
 
 
 def stratified_split(items: pd.DataFrame, p: ReasonerCleanSettings) -> pd.Series:

@@ -201,6 +201,6 @@ def test_untouched_raw_item_without_agreement_is_counted_not_scored():
 
 
 def test_any_of_gold_accepts_any_agreed_label_and_else_scores_against_the_most_voted():
-    from affectlab.reasoning.clean import any_of_gold
+    from affectlab.reasoning.evaluate import any_of_gold
     assert any_of_gold(["joy|sadness", "joy|sadness", "anger"], ["joy", "joy", "anger"],
                        ["sadness", "fear", None]) == ["sadness", "joy", "anger"]

@@ -17,6 +17,7 @@ from affectlab.sft.encoding import IGNORE
 from affectlab.tiny_models import tiny_causal_lm
 
 GREEDY = Decoding(max_new_tokens=6, do_sample=False, temperature=1.0, top_p=1.0, repetition_penalty=1.0)
+CALIBRATION = {"labels": list(EKMAN), "cot_mode": "rationale_first", "temperature": 1.0, "offsets": [0.0] * 7}
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +48,62 @@ def test_label_logprobs_of_a_padded_batch_equal_each_row_alone_including_multi_t
 
 def test_analyze_returns_a_label_of_the_set_and_probabilities_summing_to_one(tiny):
     model, tok = tiny
-    out = analyze(model, tok, ["I am so happy", "I am afraid"], EKMAN, GREEDY, batch_size=2, seed=0)
+    out = analyze(model, tok, ["I am so happy", "I am afraid"], EKMAN, GREEDY, batch_size=2, seed=0,
+                  calibration=CALIBRATION)
     for r in out:
         assert r["emotion"] in EKMAN and set(r["scores"]) == set(EKMAN)
         assert sum(r["scores"].values()) == pytest.approx(1, abs=1e-3)
         assert r["parsed"] is False  # an untrained model writes no answer line: the likeliest label is used
+
+
+def test_analyze_scores_are_the_calibrated_probabilities_of_the_label_likelihoods(tiny):
+    from affectlab.reasoning.inference import generate_replies
+    from affectlab.reasoning.labels import split_reply
+    model, tok = tiny
+    texts = ["I am so happy", "I am afraid"]
+    offsets = [0.0, 0.5, -0.5, 1.0, 0.0, -1.0, 0.2]
+    out = analyze(model, tok, texts, EKMAN, GREEDY, 2, 0, {**CALIBRATION, "temperature": 3.0, "offsets": offsets})
+    reasonings = [split_reply(r) for r in generate_replies(model, tok, texts, EKMAN, GREEDY, 2, 0)]
+    lp = label_logprobs(model, tok, texts, reasonings, EKMAN, 2)
+    want = np.exp(lp / 3.0 + offsets) / np.exp(lp / 3.0 + offsets).sum(1, keepdims=True)
+    got = np.array([[r["scores"][k] for k in EKMAN] for r in out])
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert got.max() < 0.99  # not one-hot
+
+
+def test_calibration_fitted_on_held_out_rows_recovers_a_label_bias_and_a_temperature():
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(400, 3)) * 2
+    gold = [int(rng.choice(3, p=np.exp(t) / np.exp(t).sum())) for t in true]
+    observed = (true - np.array([0.0, 1.0, -1.0])) * 4  # a biased, over-confident scorer
+    t, b = ev.fit_calibration(observed, gold)
+    assert t == pytest.approx(4, rel=0.25) and b == pytest.approx([0.0, 1.0, -1.0], abs=0.35)
+    calibrated = ev.calibrated_probabilities(observed, t, b)
+    assert np.log(calibrated[np.arange(400), gold]).mean() > np.log(
+        ev.calibrated_probabilities(observed, 1.0, [0, 0, 0])[np.arange(400), gold]).mean()
+
+
+def test_bootstrap_interval_contains_the_point_estimate_and_narrows_with_more_rows():
+    gold = ["joy", "anger", "fear", "joy"] * 10
+    pred = ["joy", "anger", "joy", "fear"] * 10
+    point = ev.scores(gold, pred, ("anger", "fear", "joy"))["macro_f1"]
+    lo, hi = ev.bootstrap_macro_f1(gold, pred, ("anger", "fear", "joy"), 300, 0)
+    lo4, hi4 = ev.bootstrap_macro_f1(gold * 4, pred * 4, ("anger", "fear", "joy"), 300, 0)
+    assert lo < point < hi and hi4 - lo4 < hi - lo
+
+
+def test_score_systems_is_any_of_on_several_gold_labels_and_ekman_only_for_the_scorer_on_fine_labels():
+    from affectlab.sft.sources import GO_EMOTIONS
+    rows = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": ["joy", "anger"],
+                         "labels": ["joy|sadness", "anger"]})
+    table, classes, golds = ev.score_systems(rows, {"r": ["sadness", "anger"], "emotion_scorer": ["joy", "fear"]},
+                                             EKMAN, 20, 0)
+    assert table.loc["r", "accuracy"] == 1 and golds["r"] == ["sadness", "anger"]
+    assert table.loc["emotion_scorer", "accuracy"] == 0.5
+    natural = rows.assign(labels=rows["label"])
+    table, _, _ = ev.score_systems(natural, {"r": ["amusement", "annoyance"], "emotion_scorer": ["joy", "anger"]},
+                                   GO_EMOTIONS, 20, 0)
+    assert table.loc["r", "ekman_accuracy"] == 1 and "accuracy" not in table.columns
 
 
 def test_scores_count_a_parse_failure_as_wrong_and_confusion_rows_sum_to_the_test_size():
