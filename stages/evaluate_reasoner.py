@@ -3,8 +3,8 @@ cleaned test split, the source's test split untouched by any filter (the headlin
 set; the label-likelihood mode calibrated on the validation split.
 
 Reads  models/base/, models/reasoner/adapter/, data/reasoner/{clean.parquet,embeddings.npy,labels.json,
-       test_untouched.parquet}, reasoner.eval.natural
-Writes metrics/reasoner_eval.json, plots/reasoner/{per_class.csv,confusion_<set>.{csv,png}},
+       test_untouched.parquet}, metrics/reasoner_train.json (the learning curve), reasoner.eval.natural
+Writes metrics/reasoner_eval.json, plots/reasoner/{per_class.csv,confusion_<set>.{csv,png},learning_curve.{csv,png}},
        models/reasoner_calibration.json, data/reasoner/predictions.jsonl, reports/reasoner.md
 Params reasoner.eval.*, reasoner.cot (its mode: where the label is scored), emotion.* (family A's scorer)
 """
@@ -20,6 +20,7 @@ from affectlab.metrics import flatten, write_metrics
 from affectlab.models import BASE_DIR, load_adapter, load_base
 from affectlab.progress import timed
 from affectlab.reasoning import evaluate as ev
+from affectlab.reasoning.curve import curve_table, plot_curve
 from affectlab.reasoning.inference import generate_replies, label_logprobs
 from affectlab.reasoning.labels import parse_label, split_reply
 from affectlab.reasoning.settings import ReasonerCotSettings, ReasonerEvalSettings
@@ -84,6 +85,9 @@ def main() -> None:
         records += [{"set": name, **r, "reply": reply[x], "pred": preds["reasoner"][i], "base_reply": base[x]}
                     for i, (r, x) in enumerate(zip(rows.to_dict("records"), t))]
     table = pd.concat(tables).rename_axis("system").reset_index()
+    curve = curve_table(read_json("metrics/reasoner_train.json", "run `dvc repro train_reasoner`"), table)
+    write_csv_atomic(curve, PLOTS / "learning_curve.csv")
+    plot_curve(curve, PLOTS / "learning_curve.png")
     write_csv_atomic(pd.concat(classes), PLOTS / "per_class.csv")
     write_jsonl_atomic(records, DATA / "predictions.jsonl")
     quality = {s: ev.reasoning_quality(sets[s]["text"].tolist(), [split_reply(reply[x]) for x in sets[s]["text"]],

@@ -86,6 +86,7 @@ class ReasonerTrainSettings(SftTrainSettings):
     """`reasoner.train`: family C's loop (LM loss on reasoning + answer, prompt masked, no heads)."""
     SECTION: ClassVar[str] = "reasoner.train"
     max_seq_len: Annotated[int, Field(ge=32)]  # longer examples lose prompt tokens from the left (counted)
+    curve_per_label: Optional[PositiveInt]  # learning curve: test rows per label scored at every checkpoint
 
 
 class ReasonerEvalSettings(Settings):
