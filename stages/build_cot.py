@@ -1,7 +1,7 @@
 """Chain-of-thought targets for the train and validation splits (never test).
 
 Reads  data/reasoner/clean.parquet, data/reasoner/labels.json (models/base when the teacher is models/base)
-Writes data/reasoner/cot.parquet (id, split, text, label, target, origin), metrics/reasoner_cot.json;
+Writes data/reasoner/cot.parquet (id, split, text, label, target, origin, mode), metrics/reasoner_cot.json;
        reasoner.cot.teacher.checkpoint while a teacher runs (resumable; removed at the end)
 Params reasoner.cot.* (mode: the target's order, or the answer line alone), emotion.* (the scorer cited by template targets)
 """
@@ -38,7 +38,8 @@ def main() -> None:
         table["target"], table["origin"] = targets, origin
         Path(p.teacher.checkpoint).unlink(missing_ok=True)
     table["target"] = [compose_target(split_reply(t), y, p.mode) for t, y in zip(table["target"], table["label"])]
-    write_parquet_atomic(table[["id", "split", "text", "label", "target", "origin"]], DATA / "cot.parquet")
+    table["mode"] = p.mode  # travels to the adapter: where its answer line is
+    write_parquet_atomic(table[["id", "split", "text", "label", "target", "origin", "mode"]], DATA / "cot.parquet")
     write_metrics(cot_metrics(table, fallbacks, vocab["label_set"]), "metrics/reasoner_cot.json", "build_cot")
 
 

@@ -6,7 +6,7 @@ Reads  models/base/, models/reasoner/adapter/, data/reasoner/{clean.parquet,embe
        test_untouched.parquet}, metrics/reasoner_train.json (the learning curve), reasoner.eval.natural
 Writes metrics/reasoner_eval.json, plots/reasoner/{per_class.csv,confusion_<set>.{csv,png},learning_curve.{csv,png}},
        models/reasoner_calibration.json, data/reasoner/predictions.jsonl, reports/reasoner.md
-Params reasoner.eval.*, reasoner.cot (its mode: where the label is scored), emotion.* (family A's scorer)
+Params reasoner.eval.*, emotion.* (family A's scorer); the adapter's cot_mode says where its label is scored
 """
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from affectlab.reasoning import evaluate as ev
 from affectlab.reasoning.curve import curve_table, plot_curve
 from affectlab.reasoning.inference import generate_replies, label_logprobs
 from affectlab.reasoning.labels import parse_label, split_reply
-from affectlab.reasoning.settings import ReasonerCotSettings, ReasonerEvalSettings
+from affectlab.reasoning.settings import ReasonerEvalSettings
 from affectlab.sentiment.filters import MiniLM
 
 DATA, PLOTS = Path("data/reasoner"), Path("plots/reasoner")
@@ -32,7 +32,8 @@ SETS = ("test_untouched", "test_clean", "natural")
 
 @stage_main
 def main() -> None:
-    p, mode = load_params(ReasonerEvalSettings), load_params(ReasonerCotSettings).mode
+    p = load_params(ReasonerEvalSettings)
+    mode = read_json("models/reasoner/labels.json", "run `dvc repro train_reasoner`")["cot_mode"]
     labels = tuple(read_json(DATA / "labels.json", "run `dvc repro clean_goemotions`")["labels"])
     clean = read_parquet(DATA / "clean.parquet", ["id", "text", "label", "split"])
     train = clean[clean["split"] == "train"]

@@ -3,7 +3,7 @@ a learning curve on the way: the label-likelihood macro-F1 of every checkpoint a
 two test sets (scored only, never trained on).
 
 Reads  models/base/, data/reasoner/{cot.parquet,labels.json,clean.parquet,test_untouched.parquet}
-Writes models/reasoner/{adapter/,heads.safetensors,manifest.json,labels.json}, plots/reasoner_train/ (dvclive curves
+Writes models/reasoner/{adapter/,heads.safetensors,manifest.json,labels.json (labels, cot_mode)}, plots/reasoner_train/ (dvclive curves
        + losses.png), metrics/reasoner_train.json (losses, curve.<set>.step<k>); reasoner.train.checkpoint_dir
        while running (resumed)
 Params reasoner.train.*, sft.lora.*, quant.*, model.*
@@ -30,7 +30,7 @@ def main() -> None:
     p = load_params(ReasonerTrainSettings)
     settings = run_settings(load_params(ModelSettings), load_params(LoraSettings), p, load_params(QuantSettings))
     vocab = read_json(DATA / "labels.json", "run `dvc repro clean_goemotions`")
-    cot = read_parquet(DATA / "cot.parquet", ["id", "split", "text", "target"])
+    cot = read_parquet(DATA / "cot.parquet", ["id", "split", "text", "target", "mode"])
     clean = read_parquet(DATA / "clean.parquet", ["id", "text", "label", "split"])
     sets = {"test_untouched": first_per_label(read_parquet(DATA / "test_untouched.parquet"), p.curve_per_label),
             "test_clean": first_per_label(clean[clean["split"] == "test"].assign(labels=lambda t: t["label"]),
@@ -44,7 +44,8 @@ def main() -> None:
                            [DATA / "cot.parquet", DATA / "labels.json", BASE_DIR / "config.json"],
                            Path("models/reasoner"), Path("plots/reasoner_train"), on_step=curve)
     if metrics is not None:
-        write_json_atomic(vocab, "models/reasoner/labels.json")  # the label set travels with the adapter
+        # the label set and the target's order (reasoner.cot.mode) travel with the adapter
+        write_json_atomic({**vocab, "cot_mode": str(cot["mode"].iloc[0])}, "models/reasoner/labels.json")
         curve.points[p.max_steps] = curve.score_adapter("models/reasoner/adapter")
         metrics.update({k: v for k, v in counts.items()})
         metrics.update({f"rows.{s}": len(t) for s, t in tables.items()})

@@ -67,6 +67,7 @@ class ReasonerTeacherSettings(Settings):
     min_words: PositiveInt             # chain length bounds (words, final label line excluded)
     max_words: PositiveInt
     checkpoint: str                    # JSONL of teacher replies so far (resumable; not a DVC out)
+    max_rows: Optional[PositiveInt]    # ask the teacher for the first N train/validation rows (null: all)
 
 
 class ReasonerCotSettings(Settings):

@@ -60,9 +60,9 @@ DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("reasoner_eval",), "*.reasoner*.*macro_f1", HIGHER),
     (("reasoner_eval",), "reasoning.*.cites_text", HIGHER),
     (("reasoner_eval",), "reasoning.*.stated_equals_final", HIGHER),
-    (("reasoner_curve",), "*.reasoner*.*macro_f1", HIGHER),
     (("reasoner_train",), "loss.validation.*", LOWER),
     (("reasoner_train",), "truncated.*", LOWER),
+    (("reasoner_train",), "curve.*", HIGHER),  # label-likelihood macro-F1 at each checkpoint
     (("reasoner_cot",), "fallback.*", LOWER),
     # E: the two learned regressors; the constant mean and VADER are baselines
     (("affect_train",), "*constant_mean*", NONE),

@@ -142,3 +142,49 @@ def test_training_tables_mask_the_prompt_and_learn_the_reasoning_and_answer(tiny
     assert row["labels"][:n] == [IGNORE] * n and row["labels"][n:] == row["input_ids"][n:]
     assert tok.decode(row["input_ids"][n:]).split()[-3:] == ["<unk>", "joy", "<|im_end|>"]  # "Emotion: joy" + end of turn
     assert row["emotion_label"] == row["strategy_label"] == IGNORE and len(tables["validation"]) == 1
+
+
+def test_learning_curve_scores_equal_the_likelihood_argmax_and_leave_the_model_in_train_mode(tiny):
+    from affectlab.reasoning.curve import likelihood_macro_f1
+    model, tok = tiny
+    rows = pd.DataFrame({"id": ["a", "b", "c"], "text": ["I am so happy", "I am afraid", "what a surprise"],
+                         "label": ["joy", "fear", "surprise"], "labels": ["joy", "fear|sadness", "surprise"]})
+    model.train()
+    got = likelihood_macro_f1(model, tok, {"s": rows}, EKMAN, 2)
+    assert model.training
+    model.eval()
+    lp = label_logprobs(model, tok, rows["text"].tolist(), [""] * 3, EKMAN, 3)
+    pred = [EKMAN[i] for i in lp.argmax(1)]
+    want = ev.scores(ev.any_of_gold(rows["labels"], rows["label"], pred), pred, EKMAN)["macro_f1"]
+    assert got == {"curve.s.macro_f1": pytest.approx(want)}
+
+
+def test_curve_table_puts_the_baselines_as_flat_lines_at_the_reasoners_steps():
+    from affectlab.reasoning.curve import curve_table
+    train = {"curve.test_untouched.macro_f1.step8": 0.2, "curve.test_untouched.macro_f1.step16": 0.3,
+             "loss.validation.lm": 1.0}
+    table = pd.DataFrame({"set": ["test_untouched"] * 3, "system": ["minilm_logreg", "emotion_scorer", "majority"],
+                          "macro_f1": [0.8, 0.5, 0.03]})
+    c = curve_table(train, table)
+    assert c[c["system"] == "reasoner_likelihood"][["step", "macro_f1"]].values.tolist() == [[8, 0.2], [16, 0.3]]
+    assert c[c["system"] == "minilm_logreg"]["macro_f1"].tolist() == [0.8, 0.8]
+    assert set(c["system"]) == {"reasoner_likelihood", "minilm_logreg", "emotion_scorer"}
+
+
+def test_natural_set_refuses_a_label_outside_ekman_naming_the_line(tmp_path):
+    from affectlab.errors import InputError
+    f = tmp_path / "natural.jsonl"
+    f.write_text('{"id": "a", "text": "hi", "label": "joy", "note": "n"}\n'
+                 '{"id": "b", "text": "meh", "label": "boredom", "note": "n"}\n')
+    with pytest.raises(InputError, match=r"natural.jsonl:2: label 'boredom' is not one of anger"):
+        ev.read_natural(f, EKMAN)
+
+
+def test_the_committed_natural_set_has_20_texts_per_ekman_class_each_with_a_note():
+    from pathlib import Path
+    from affectlab.config import load_params
+    from affectlab.reasoning.settings import ReasonerEvalSettings
+    repo = Path(__file__).resolve().parents[3]
+    natural = ev.read_natural(repo / load_params(ReasonerEvalSettings, repo / "params.yaml").natural, EKMAN)
+    assert natural["label"].value_counts().to_dict() == dict.fromkeys(EKMAN, 20)
+    assert natural["text"].is_unique and natural["id"].is_unique
