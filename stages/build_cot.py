@@ -1,9 +1,9 @@
 """Chain-of-thought targets for the train and validation splits (never test).
 
 Reads  data/reasoner/clean.parquet, data/reasoner/labels.json (models/base when the teacher is models/base)
-Writes data/reasoner/cot.parquet (id, split, text, label, target, origin), metrics/reasoner_cot.json;
+Writes data/reasoner/cot.parquet (id, split, text, label, target, origin, mode), metrics/reasoner_cot.json;
        reasoner.cot.teacher.checkpoint while a teacher runs (resumable; removed at the end)
-Params reasoner.cot.*, emotion.* (the scorer cited by template targets)
+Params reasoner.cot.* (mode: the target's order, or the answer line alone), emotion.* (the scorer cited by template targets)
 """
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from affectlab.emotion import EMOTIONS, EmotionSettings, make_scorer
 from affectlab.io import read_json, read_parquet, write_parquet_atomic
 from affectlab.metrics import write_metrics
 from affectlab.reasoning.cot import CueLexicon, cot_metrics, template_targets
+from affectlab.reasoning.labels import compose_target, split_reply
 from affectlab.reasoning.settings import ReasonerCotSettings
 from affectlab.reasoning.teacher import make_teacher, teacher_targets
 
@@ -36,7 +37,9 @@ def main() -> None:
                                                      tuple(vocab["labels"]))
         table["target"], table["origin"] = targets, origin
         Path(p.teacher.checkpoint).unlink(missing_ok=True)
-    write_parquet_atomic(table[["id", "split", "text", "label", "target", "origin"]], DATA / "cot.parquet")
+    table["target"] = [compose_target(split_reply(t), y, p.mode) for t, y in zip(table["target"], table["label"])]
+    table["mode"] = p.mode  # travels to the adapter: where its answer line is
+    write_parquet_atomic(table[["id", "split", "text", "label", "target", "origin", "mode"]], DATA / "cot.parquet")
     write_metrics(cot_metrics(table, fallbacks, vocab["label_set"]), "metrics/reasoner_cot.json", "build_cot")
 
 

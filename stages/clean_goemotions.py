@@ -2,6 +2,7 @@
 
 Reads  reasoner.clean.source (data/embedded/go_emotions_raw by default)
 Writes data/reasoner/clean.parquet, data/reasoner/embeddings.npy (MiniLM, row-aligned),
+       data/reasoner/test_untouched.parquet (the source's test items, no filter),
        data/reasoner/labels.json, reports/reasoner_data.md, metrics/reasoner_data.json
 Params reasoner.clean.*
 """
@@ -33,6 +34,7 @@ def main() -> None:
                        src.path + (f"[{src.config}]" if src.config else ""))
         stats["n"] = result.stats["rows"]
     write_parquet_atomic(result.table, OUT / "clean.parquet")
+    write_parquet_atomic(result.untouched, OUT / "test_untouched.parquet")
     with atomic_path(OUT / "embeddings.npy") as tmp, open(tmp, "wb") as f:
         np.save(f, result.embeddings)
     write_json_atomic({"label_set": p.label_set, "labels": list(label_names(p.label_set))}, OUT / "labels.json")

@@ -47,6 +47,8 @@ def write_models(root: Path) -> Path:
     get_peft_model(tiny()[0], LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False)) \
         .save_pretrained(root / "reasoner" / "adapter")
     (root / "reasoner" / "labels.json").write_text(json.dumps({"labels": list(EKMAN)}))
+    (root / "reasoner_calibration.json").write_text(json.dumps(
+        {"labels": list(EKMAN), "cot_mode": "rationale_first", "temperature": 2.0, "offsets": [0.0] * len(EKMAN)}))
     # E: adapter + 3-output regression head + manifest, as train_affect writes them
     affect = MultiTaskSFT(get_peft_model(tiny()[0], LoraConfig(r=2, target_modules=["q_proj"])), {HEAD: len(AXES)}, WEIGHTS)
     torch.nn.init.normal_(affect.heads[HEAD].weight, std=0.5)   # heads start at 0: make the answer depend on the text

@@ -358,7 +358,8 @@ def app():
         from affectlab.tiny_models import tiny_causal_lm
         model, tok = tiny_causal_lm(layers=1, hidden=16)
         decoding = Decoding(max_new_tokens=2, do_sample=False, temperature=1.0, top_p=1.0, repetition_penalty=1.0)
-        _APP = create_app(Analyzer(model, tok, EKMAN, decoding, 4, 0))
+        calibration = {"labels": list(EKMAN), "cot_mode": "rationale_first", "temperature": 1.0, "offsets": [0.0] * 7}
+        _APP = create_app(Analyzer(model, tok, EKMAN, decoding, 4, 0, calibration))
     return _APP
 
 
@@ -388,6 +389,8 @@ def real_server_case(tmp: Path) -> tuple[int, str]:
     model, _ = tiny_causal_lm(layers=1, hidden=16)
     get_peft_model(model, LoraConfig(r=2, target_modules=["q_proj"])).save_pretrained("models/reasoner/adapter")
     write("models/reasoner/labels.json", json.dumps({"labels": ["joy", "sadness"]}))
+    write("models/reasoner_calibration.json", json.dumps({"labels": ["joy", "sadness"], "cot_mode": "rationale_first",
+                                                          "temperature": 1.0, "offsets": [0.0, 0.0]}))
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "affectlab.reasoning", "serve", "--port", str(port)], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

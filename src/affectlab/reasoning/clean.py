@@ -12,7 +12,14 @@ Steps, in order (the first that removes an item is its reason):
    content under a non-neutral label (|VADER compound| below a threshold and no ! or ?).
 4. embedding outliers (packaged MiniLM): cosine distance to the item's label centroid above mean + z * std
    of that label, or another label's centroid closer by `centroid_margin`; dropped or flagged.
-5. splits: the source's own train/validation/test when it has them, else stratified by label (seeded).
+5. splits: the source's own train/validation/test when it has them, else drawn BEFORE any of the steps above
+   (per id, stratified by the raters' most voted task label, seeded), so the test ids are fixed first.
+
+Beside the cleaned table, `untouched_test` keeps every test item of the source with the label(s) its raters
+agree on (`min_agreement`, the source's own definition of a label) and no other filter: no very-unclear,
+neutral, quality or outlier step. An item with several agreed labels keeps them all (`labels`); a prediction
+is right when it is one of them (`evaluate.any_of_gold`). Neither the cleaning nor its MiniLM outlier judgement ever
+sees it, so it is the honest test set: the README's headline.
 """
 from __future__ import annotations
 
@@ -35,6 +42,7 @@ SIMPLIFIED_COLUMNS = ("text", "labels", "id")
 QUALITY = ("too_short", "url_or_spam", "duplicate", "no_emotion")
 OUTLIERS = ("far_from_centroid", "nearer_other_centroid")
 CLEAN_COLUMNS = ["id", "text", "label", "split", "outlier"]
+UNTOUCHED_COLUMNS = ["id", "text", "label", "labels"]  # labels: every agreed label, "|"-joined, sorted
 
 
 @dataclasses.dataclass
@@ -44,6 +52,7 @@ class Cleaned:
     counts: Counter                     # removed items per reason (and flagged outliers)
     examples: dict[str, list[dict]]     # reason -> a few removed (or flagged) items
     stats: dict[str, Any]               # rater rows, items, filters that did not apply
+    untouched: pd.DataFrame             # UNTOUCHED_COLUMNS: the source's test items, no filter, sorted by id
 
 
 def detect_config(columns: Sequence[str], where: str) -> str:
@@ -201,6 +210,49 @@ def outlier_reasons(vectors: np.ndarray, labels: Sequence[str], p: ReasonerClean
     return reasons
 
 
+def _votes(rows: pd.DataFrame, config: str, label_set: str) -> tuple[dict[str, str], dict[str, Counter]]:
+    """(text, votes per task label) per id, every rater row counted (raw) or every listed label (simplified)."""
+    texts: dict[str, str] = {}
+    votes: dict[str, Counter] = {}
+    if config == "raw":
+        flags = rows[list(GO_EMOTIONS)].fillna(0).to_numpy().astype(bool)
+        for rid, text, row in zip(rows["id"].astype(str), rows["text"].astype(str), flags):
+            texts.setdefault(rid, text.strip())
+            votes.setdefault(rid, Counter()).update({to_task(GO_EMOTIONS[j], label_set) for j in np.flatnonzero(row)})
+    else:
+        for rid, text, ids in zip(rows["id"].astype(str), rows["text"].astype(str), rows["labels"]):
+            texts.setdefault(rid, text.strip())
+            votes.setdefault(rid, Counter()).update({to_task(GO_EMOTIONS[int(j)], label_set) for j in ids})
+    return texts, votes
+
+
+def draw_splits(rows: pd.DataFrame, config: str, p: ReasonerCleanSettings) -> dict[str, str]:
+    """id -> split for a source without splits, drawn before cleaning: stratified by each id's most voted task
+    label over all its rater rows (ties: first by name; no label: its own stratum), seeded."""
+    _, votes = _votes(rows, config, p.label_set)
+    first = pd.DataFrame({"label": [min(v, key=lambda k: (-v[k], k)) if v else "" for v in votes.values()]},
+                         index=list(votes))
+    return stratified_split(first, p).to_dict()
+
+
+def untouched_test(rows: pd.DataFrame, config: str, p: ReasonerCleanSettings, counts: Counter) -> pd.DataFrame:
+    """The source's test items with every label at least `min_agreement` raters gave (simplified: its listed
+    labels); `label` is the most voted (ties: first by name). An item with no agreed label has no gold answer
+    in the source and is counted (`untouched.no_label`), not scored."""
+    texts, votes = _votes(rows, config, p.label_set)
+    need = p.min_agreement if config == "raw" else 1
+    out = []
+    for rid in sorted(texts):
+        agreed = {k: n for k, n in votes[rid].items() if n >= need}
+        if not agreed:
+            counts["untouched.no_label"] += 1
+            continue
+        counts["untouched.multi_label"] += len(agreed) > 1
+        out.append({"id": rid, "text": texts[rid], "label": min(agreed, key=lambda k: (-agreed[k], k)),
+                    "labels": "|".join(sorted(agreed))})
+    return pd.DataFrame(out, columns=UNTOUCHED_COLUMNS)
+
+
 def stratified_split(items: pd.DataFrame, p: ReasonerCleanSettings) -> pd.Series:
     """train/validation/test per label: each label's ids shuffled (seeded) and cut by the shares."""
     rng = np.random.default_rng(p.seed)
@@ -222,6 +274,8 @@ def clean(splits: dict[str, pd.DataFrame], p: ReasonerCleanSettings, embed: Call
     examples: dict[str, list[dict]] = {}
     config = detect_config(next(iter(splits.values())).columns, where)
     stats: dict[str, Any] = {"config": config, "rows": sum(len(t) for t in splits.values())}
+    official = set(splits) >= set(SPLITS)
+    everything = pd.concat(list(splits.values()), ignore_index=True)
     if config == "raw":
         items = pd.concat([aggregate_raw(t, p, f"{where}:{s}", counts, examples) for s, t in splits.items()],
                           ignore_index=True)
@@ -230,6 +284,9 @@ def clean(splits: dict[str, pd.DataFrame], p: ReasonerCleanSettings, embed: Call
         items = pd.concat([aggregate_simplified(t, s, p, f"{where}:{s}", counts, examples)
                            for s, t in splits.items()], ignore_index=True)
         stats["not_applied"] = ["very_unclear", "min_agreement"]
+    drawn = None if official else draw_splits(everything, config, p)  # after aggregation checked the rows
+    if drawn is not None:
+        items["split"] = items["id"].map(drawn)
     stats["items"] = int(len(items) + sum(v for k, v in counts.items() if k.startswith("drops.")))
     items = reduce_neutral(items, p, counts, examples)
     items = quality_filter(items, p, counts, examples, vader)
@@ -242,17 +299,16 @@ def clean(splits: dict[str, pd.DataFrame], p: ReasonerCleanSettings, embed: Call
     items["outlier"] = flagged
     if p.outlier_action == "drop":
         items, vectors = items[~flagged].reset_index(drop=True), vectors[~flagged]
-    if set(splits) >= set(SPLITS):
-        stats["official_splits"] = True
-    else:
-        stats["official_splits"] = False
-        items["split"] = stratified_split(items, p)
+    stats["official_splits"] = official
     order = items.sort_values(["split", "id"]).index.to_numpy()
-    return Cleaned(items.loc[order, CLEAN_COLUMNS].reset_index(drop=True), vectors[order], counts, examples, stats)
+    test_rows = splits["test"] if official else everything[everything["id"].astype(str).map(drawn) == "test"]
+    untouched = untouched_test(test_rows, config, p, counts)
+    return Cleaned(items.loc[order, CLEAN_COLUMNS].reset_index(drop=True), vectors[order], counts, examples, stats,
+                   untouched)
 
 
 def clean_metrics(c: Cleaned, label_set: str) -> dict[str, Any]:
-    """rows / drops.<reason> / labels.<split>.<label> / not_applied.<filter>."""
+    """rows / drops.<reason> / labels.<split>.<label> / not_applied.<filter> / untouched.*."""
     m: dict[str, Any] = {"rater_rows": c.stats["rows"], "items": c.stats["items"], "kept": len(c.table),
                          "official_splits": c.stats["official_splits"]}
     for reason in ("no_agreement", "multi_label", "tied_labels", "neutral_reduced", *QUALITY, *OUTLIERS):
@@ -267,13 +323,20 @@ def clean_metrics(c: Cleaned, label_set: str) -> dict[str, Any]:
             m[f"labels.{split}.{label}"] = int((part["label"] == label).sum())
     for name in ("very_unclear", "min_agreement"):
         m[f"not_applied.{name}"] = name in c.stats["not_applied"]
+    m["rows.test_untouched"] = len(c.untouched)
+    for key in ("no_label", "multi_label"):
+        m[f"untouched.{key}"] = c.counts.get(f"untouched.{key}", 0)
+    for label in label_names(label_set):
+        m[f"labels.test_untouched.{label}"] = int((c.untouched["label"] == label).sum())
     return m
 
 
 def data_report(c: Cleaned, m: dict[str, Any]) -> str:
     lines = ["# GoEmotions cleaning (family D)", "",
              f"{m['rater_rows']} source rows ({c.stats['config']} config) -> {m['items']} items -> {m['kept']} kept "
-             f"(train {m['rows.train']}, validation {m['rows.validation']}, test {m['rows.test']}).", "",
+             f"(train {m['rows.train']}, validation {m['rows.validation']}, test {m['rows.test']}); untouched test "
+             f"{m['rows.test_untouched']} items (no filter; {m['untouched.multi_label']} with several agreed labels, "
+             f"{m['untouched.no_label']} without any).", "",
              "| step | removed |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in m.items() if k.startswith(("drops.", "flagged.", "raters."))]
     if c.stats["not_applied"]:

@@ -23,7 +23,7 @@ _WORD = re.compile(r"[a-z][a-z']+")
 QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{1,80})[\"\u201d]")  # a "quoted span" of a reasoning
 _REFUSAL = re.compile(r"\b(i'm sorry|i am sorry|i cannot|i can't|as an ai|language model|i'm not able)\b", re.I)
 TEACHER_REASONS = ("no_answer_line", "wrong_label", "other_label_answer", "no_quote", "quote_not_in_text",
-                   "too_short", "too_long", "refusal_or_filler")
+                   "too_short", "too_long", "refusal_or_filler", "not_asked")
 
 
 def words(text: str) -> list[str]:

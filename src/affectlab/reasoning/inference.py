@@ -61,12 +61,18 @@ def probabilities(logprobs: np.ndarray) -> np.ndarray:
 
 
 def analyze(model, tokenizer, texts: Sequence[str], labels: tuple[str, ...], decoding: Decoding,
-            batch_size: int, seed: int) -> list[dict]:
+            batch_size: int, seed: int, calibration: dict) -> list[dict]:
     """[{"emotion", "reasoning", "scores", "parsed"}] per text: the parsed answer (or, when the reply has
-    none, the most likely label after the reasoning) and every label's probability."""
+    none, the most probable label) and every label's calibrated probability: softmax(log p / T + b) with the
+    temperature and offsets `evaluate_reasoner` fitted on the validation split (`calibration`, its
+    models/reasoner_calibration.json); the label is scored where the reasoner was trained to put it."""
+    from affectlab.reasoning.evaluate import calibrated_probabilities
+
     replies = generate_replies(model, tokenizer, texts, labels, decoding, batch_size, seed)
     reasonings = [split_reply(r) for r in replies]
-    probs = probabilities(label_logprobs(model, tokenizer, texts, reasonings, labels, batch_size))
+    after = reasonings if calibration["cot_mode"] == "rationale_first" else [""] * len(replies)
+    probs = calibrated_probabilities(label_logprobs(model, tokenizer, texts, after, labels, batch_size),
+                                     calibration["temperature"], calibration["offsets"])
     results = []
     for reply, reasoning, p in zip(replies, reasonings, probs):
         parsed = parse_label(reply, labels)

@@ -72,7 +72,26 @@ def stated_label(reasoning: str, labels: tuple[str, ...]) -> Optional[str]:
     return max(found)[1] if found else None
 
 
+COT_MODES = ("none", "rationale_first", "label_first")
+
+
+def compose_target(reasoning: str, label: str, mode: str) -> str:
+    """The training target of `reasoner.cot.mode`: the answer line alone (`none`), the reasoning then the answer
+    line (`rationale_first`), or the answer line then the reasoning (`label_first`)."""
+    if mode == "none" or not reasoning.strip():
+        return answer_line(label)
+    if mode == "label_first":
+        return answer_line(label) + "\n" + reasoning.strip()
+    return reasoning.strip() + "\n" + answer_line(label)
+
+
 def split_reply(reply: str) -> str:
-    """The reasoning part of a reply: everything before its last answer line."""
-    matches = list(_ANSWER.finditer(reply or ""))
-    return (reply[:matches[-1].start()] if matches else reply or "").strip()
+    """The reasoning part of a reply: everything before its last answer line, or, when nothing precedes it
+    (a `label_first` reply), everything after that line."""
+    reply = reply or ""
+    matches = list(_ANSWER.finditer(reply))
+    if not matches:
+        return reply.strip()
+    before = reply[:matches[-1].start()].strip()
+    end = reply.find("\n", matches[-1].end())
+    return before or (reply[end:].strip() if end >= 0 else "")

@@ -52,9 +52,10 @@ class AnalyzeResponse(BaseModel):
 class Analyzer:
     """The reasoner (base + adapter) with its label set and decoding; call it with a list of texts."""
 
-    def __init__(self, model, tokenizer, labels: Sequence[str], decoding: Decoding, batch_size: int, seed: int):
+    def __init__(self, model, tokenizer, labels: Sequence[str], decoding: Decoding, batch_size: int, seed: int,
+                 calibration: dict):
         self.model, self.tokenizer, self.labels = model, tokenizer, tuple(labels)
-        self.decoding, self.batch_size, self.seed = decoding, batch_size, seed
+        self.decoding, self.batch_size, self.seed, self.calibration = decoding, batch_size, seed, calibration
 
     @classmethod
     def load(cls, base_dir: str | Path, adapter_dir: str | Path, decoding: Decoding, batch_size: int,
@@ -69,14 +70,31 @@ class Analyzer:
         labels = read_json(labels_file, "run `dvc repro train_reasoner`")
         if not isinstance(labels, dict) or not isinstance(labels.get("labels"), list):
             raise ModelError(f"{labels_file}: expected {{\"labels\": [...]}}; run `dvc repro train_reasoner`")
-        return cls(model, tokenizer, labels["labels"], decoding, batch_size, seed)
+        return cls(model, tokenizer, labels["labels"], decoding, batch_size, seed,
+                   read_calibration(calibration_file(adapter_dir), labels["labels"]))
 
     def __call__(self, texts: Sequence[str]) -> list[dict]:
         from affectlab.reasoning.inference import analyze
 
         check_texts(texts)
         return analyze(self.model, self.tokenizer, list(texts), self.labels, self.decoding, self.batch_size,
-                       self.seed)
+                       self.seed, self.calibration)
+
+
+def calibration_file(adapter_dir: str | Path) -> Path:
+    """models/reasoner/adapter -> models/reasoner_calibration.json (written by evaluate_reasoner)."""
+    return Path(adapter_dir).parent.with_name("reasoner_calibration.json")
+
+
+def read_calibration(path: Path, labels: Sequence[str]) -> dict:
+    fix = "run `dvc repro evaluate_reasoner`"
+    if not path.is_file():
+        raise ModelError(f"{path}: missing (the label probabilities' calibration); {fix}")
+    c = read_json(path, fix)
+    if not isinstance(c, dict) or c.get("labels") != list(labels) or len(c.get("offsets", ())) != len(labels) \
+            or not c.get("temperature", 0) > 0 or c.get("cot_mode") not in ("none", "rationale_first", "label_first"):
+        raise ModelError(f"{path}: not the calibration of this adapter's labels {list(labels)}; {fix}")
+    return c
 
 
 def create_app(analyzer: Analyzer):

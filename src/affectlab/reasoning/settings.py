@@ -67,11 +67,13 @@ class ReasonerTeacherSettings(Settings):
     min_words: PositiveInt             # chain length bounds (words, final label line excluded)
     max_words: PositiveInt
     checkpoint: str                    # JSONL of teacher replies so far (resumable; not a DVC out)
+    max_rows: Optional[PositiveInt]    # ask the teacher for the first N train/validation rows (null: all)
 
 
 class ReasonerCotSettings(Settings):
     """`reasoner.cot`: a reasoning target per train/validation example."""
     SECTION: ClassVar[str] = "reasoner.cot"
+    mode: Literal["none", "rationale_first", "label_first"]  # target: answer only, reasoning first, answer first
     backend: Literal["template", "teacher"]
     cue_words: PositiveInt             # template: most label-specific words of the text cited (at most)
     prior: PositiveFloat               # template: Dirichlet prior of the log-odds (Monroe et al. 2008)
@@ -85,6 +87,7 @@ class ReasonerTrainSettings(SftTrainSettings):
     """`reasoner.train`: family C's loop (LM loss on reasoning + answer, prompt masked, no heads)."""
     SECTION: ClassVar[str] = "reasoner.train"
     max_seq_len: Annotated[int, Field(ge=32)]  # longer examples lose prompt tokens from the left (counted)
+    curve_per_label: Optional[PositiveInt]  # learning curve: test rows per label scored at every checkpoint
 
 
 class ReasonerEvalSettings(Settings):
@@ -94,5 +97,8 @@ class ReasonerEvalSettings(Settings):
     batch_size: PositiveInt            # prompts per generate() call / sequences per scoring pass
     per_label: Optional[PositiveInt]   # at most N test rows per gold label, first by id (null = all)
     logreg_c: PositiveFloat            # MiniLM + logistic regression baseline: inverse regularisation
+    natural: str                       # the hand-written held-out set (JSONL id, text, label, note; Ekman labels)
+    validation_per_label: Optional[PositiveInt]  # validation rows per label the calibration is fitted on
+    bootstrap: PositiveInt             # resamples of the 95% interval of macro-F1
     examples: NonNegativeInt           # correct and wrong examples shown in reports/reasoner.md
     seed: int

@@ -31,7 +31,8 @@ def make_teacher(p: ReasonerCotSettings):
 
 def teacher_targets(table: pd.DataFrame, fallback: list[str], backend, p: ReasonerCotSettings,
                     labels: tuple[str, ...]) -> tuple[list[str], list[str], Counter]:
-    """(targets, origin per row: teacher | template, fallback reasons counted)."""
+    """(targets, origin per row: teacher | template, fallback reasons counted). Only the first `max_rows`
+    rows are asked (null: all); the others keep their template target, counted as `not_asked`."""
     t = p.teacher
     key = fingerprint({"teacher": t.model_dump(mode="json"), "seed": p.seed, "backend": backend.name,
                        "rows": list(zip(table["id"], table["label"]))})
@@ -40,7 +41,8 @@ def teacher_targets(table: pd.DataFrame, fallback: list[str], backend, p: Reason
     if ckpt.is_file():
         done = {r["id"]: r["reply"] for _, r in read_jsonl(ckpt, allow_truncated_tail=True) if r.get("key") == key}
         log.info("teacher: %d replies resumed from %s", len(done), ckpt)
-    todo = [i for i, rid in enumerate(table["id"]) if rid not in done]
+    asked = len(table) if t.max_rows is None else min(t.max_rows, len(table))
+    todo = [i for i, rid in enumerate(table["id"][:asked]) if rid not in done]
     for start in progress(range(0, len(todo), t.batch_size), "teacher", unit="batch"):
         rows = table.iloc[todo[start:start + t.batch_size]]
         # seeded by the batch's first row, not its place in `todo`: a resumed run samples as an uninterrupted one
@@ -49,8 +51,8 @@ def teacher_targets(table: pd.DataFrame, fallback: list[str], backend, p: Reason
         done.update(zip(rows["id"], replies))
     targets, origin, reasons = [], [], Counter()
     for (rid, text, label), backup in zip(table[["id", "text", "label"]].itertuples(index=False), fallback):
-        reply = done[rid].strip()
-        reason = teacher_reason(reply, text, label, labels, t)
+        reply = done[rid].strip() if rid in done else None
+        reason = "not_asked" if reply is None else teacher_reason(reply, text, label, labels, t)
         if reason:
             reasons[reason] += 1
         targets.append(backup if reason else reply)

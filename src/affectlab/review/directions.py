@@ -67,13 +67,16 @@ DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("eval",), "redteam.*.refusal_rate", HIGHER),   # the red-team prompts ask for harm: refusing is right
     (("eval",), "redteam.*.complied_rate", LOWER),
     # D: the reasoner (generated answer or label likelihood); the other systems are its baselines
-    (("reasoner_eval",), "baselines.reasoner*.parse_failure_rate", LOWER),
-    (("reasoner_eval",), "baselines.reasoner*.*accuracy", HIGHER),
-    (("reasoner_eval",), "baselines.reasoner*.*macro_f1", HIGHER),
-    (("reasoner_eval",), "reasoning.cites_text", HIGHER),
-    (("reasoner_eval",), "reasoning.stated_equals_final", HIGHER),
+    # on each held-out set (test_untouched, test_clean, natural); interval bounds carry no verdict
+    (("reasoner_eval",), "*.reasoner*.*_ci_*", NONE),
+    (("reasoner_eval",), "*.reasoner*.parse_failure_rate", LOWER),
+    (("reasoner_eval",), "*.reasoner*.*accuracy", HIGHER),
+    (("reasoner_eval",), "*.reasoner*.*macro_f1", HIGHER),
+    (("reasoner_eval",), "reasoning.*.cites_text", HIGHER),
+    (("reasoner_eval",), "reasoning.*.stated_equals_final", HIGHER),
     (("reasoner_train",), "loss.validation.*", LOWER),
     (("reasoner_train",), "truncated.*", LOWER),
+    (("reasoner_train",), "curve.*", HIGHER),  # label-likelihood macro-F1 at each checkpoint
     (("reasoner_cot",), "fallback.*", LOWER),
     # E: the two learned regressors; the constant mean and VADER are baselines
     (("affect_train",), "*constant_mean*", NONE),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import torch
@@ -69,17 +69,24 @@ def train_and_save(settings: RunSettings) -> dict[str, Any] | None:
 
 def fit_and_save(settings: RunSettings, train: pd.DataFrame, val: pd.DataFrame, vocab: dict,
                  head_sizes: dict[str, int], input_files: list[Path], out_dir: Path,
-                 plots_dir: Path) -> dict[str, Any] | None:
+                 plots_dir: Path, on_step: Callable[[int, dict], None] | None = None) -> dict[str, Any] | None:
     """Build the model, `fit` it on encoded tables (TABLE_COLUMNS), and write `out_dir`/{adapter/,
     heads.safetensors,manifest.json} and the curves under `plots_dir`. `input_files` (with the settings)
-    identify the run for resuming. Shared by train_sft and train_reasoner (family D)."""
+    identify the run for resuming. `on_step(step, record)` runs before the curves log the record (family D
+    adds its learning-curve scores there). Shared by train_sft and train_reasoner (family D)."""
     main = distributed_state().is_main_process
     model, tokenizer = build_model(settings, head_sizes)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     key = run_fingerprint(settings, input_files)
     curves = LiveCurves(plots_dir) if main else None
+    def step_done(step: int, record: dict) -> None:
+        if on_step is not None:
+            on_step(step, record)
+        if curves is not None:
+            curves(step, record)
+
     result = fit(model, train, val, settings.train, alpha=settings.mixture.alpha, pad_id=pad_id,
-                 fingerprint=key, on_step=curves)
+                 fingerprint=key, on_step=step_done if main else None)
     if not main:
         return None
     curves.close()

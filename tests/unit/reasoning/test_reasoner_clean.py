@@ -167,3 +167,40 @@ def test_simplified_config_uses_its_splits_and_reports_the_rater_filters_as_not_
 def test_an_unknown_label_set_is_a_config_error():
     with pytest.raises(ConfigError, match="reasoner.clean.label_set"):
         settings(label_set="plutchik")
+
+
+def test_untouched_test_keeps_the_official_test_items_the_cleaning_removes_with_every_agreed_label():
+    test = pd.DataFrame({"text": ["ok", "so happy and sad", "http://x.com so happy", "I am so happy today"],
+                         "labels": [[27], [17, 25], [17], [17]], "id": ["t0", "t1", "t2", "t3"]})
+    splits = {s: test.assign(id=lambda t: s + t["id"], text=lambda t: t["text"] + f" in {s}")
+              for s in ("train", "validation")} | {"test": test}
+    result = clean(splits, settings(single_label="single_only"), embed_by_word, fake_vader, "mirror")
+    assert result.table.loc[result.table["split"] == "test", "id"].tolist() == ["t3"]  # short, multi, URL removed
+    u = result.untouched
+    assert u["id"].tolist() == ["t0", "t1", "t2", "t3"]
+    assert u["labels"].tolist() == ["neutral", "joy|sadness", "joy", "joy"]
+    m = clean_metrics(result, "ekman")
+    assert m["rows.test_untouched"] == 4 and m["untouched.multi_label"] == 1 and m["labels.test_untouched.joy"] == 3
+
+
+def test_raw_split_is_drawn_before_cleaning_so_a_removed_test_item_stays_in_the_untouched_test_only():
+    raw = table(*[(f"i{k:02d}", f"I am so happy {k}" if k % 3 else "happy", ["joy"], ["joy"]) for k in range(40)])
+    result = run(raw, split={"train": 0.5, "validation": 0.25, "test": 0.25})
+    untouched = set(result.untouched["id"])
+    assert len(untouched) == 10  # 40 ids x 0.25, drawn before the too-short filter removed every third
+    clean_test = set(result.table.loc[result.table["split"] == "test", "id"])
+    assert clean_test < untouched and not untouched & set(result.table.loc[result.table["split"] != "test", "id"])
+    assert untouched - clean_test == {i for i in untouched if int(i[1:]) % 3 == 0}
+
+
+def test_untouched_raw_item_without_agreement_is_counted_not_scored():
+    raw = table(*[(f"i{k:02d}", f"I am so happy {k}", ["joy"], ["anger"] if k < 20 else ["joy"]) for k in range(40)])
+    result = run(raw, split={"train": 0.5, "validation": 0.25, "test": 0.25})
+    assert result.counts["untouched.no_label"] + len(result.untouched) == 10
+    assert result.counts["untouched.no_label"] > 0 and set(result.untouched["labels"]) == {"joy"}
+
+
+def test_any_of_gold_accepts_any_agreed_label_and_else_scores_against_the_most_voted():
+    from affectlab.reasoning.evaluate import any_of_gold
+    assert any_of_gold(["joy|sadness", "joy|sadness", "anger"], ["joy", "joy", "anger"],
+                       ["sadness", "fear", None]) == ["sadness", "joy", "anger"]

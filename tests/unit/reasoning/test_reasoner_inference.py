@@ -17,6 +17,7 @@ from affectlab.sft.encoding import IGNORE
 from affectlab.tiny_models import tiny_causal_lm
 
 GREEDY = Decoding(max_new_tokens=6, do_sample=False, temperature=1.0, top_p=1.0, repetition_penalty=1.0)
+CALIBRATION = {"labels": list(EKMAN), "cot_mode": "rationale_first", "temperature": 1.0, "offsets": [0.0] * 7}
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +48,62 @@ def test_label_logprobs_of_a_padded_batch_equal_each_row_alone_including_multi_t
 
 def test_analyze_returns_a_label_of_the_set_and_probabilities_summing_to_one(tiny):
     model, tok = tiny
-    out = analyze(model, tok, ["I am so happy", "I am afraid"], EKMAN, GREEDY, batch_size=2, seed=0)
+    out = analyze(model, tok, ["I am so happy", "I am afraid"], EKMAN, GREEDY, batch_size=2, seed=0,
+                  calibration=CALIBRATION)
     for r in out:
         assert r["emotion"] in EKMAN and set(r["scores"]) == set(EKMAN)
         assert sum(r["scores"].values()) == pytest.approx(1, abs=1e-3)
         assert r["parsed"] is False  # an untrained model writes no answer line: the likeliest label is used
+
+
+def test_analyze_scores_are_the_calibrated_probabilities_of_the_label_likelihoods(tiny):
+    from affectlab.reasoning.inference import generate_replies
+    from affectlab.reasoning.labels import split_reply
+    model, tok = tiny
+    texts = ["I am so happy", "I am afraid"]
+    offsets = [0.0, 0.5, -0.5, 1.0, 0.0, -1.0, 0.2]
+    out = analyze(model, tok, texts, EKMAN, GREEDY, 2, 0, {**CALIBRATION, "temperature": 3.0, "offsets": offsets})
+    reasonings = [split_reply(r) for r in generate_replies(model, tok, texts, EKMAN, GREEDY, 2, 0)]
+    lp = label_logprobs(model, tok, texts, reasonings, EKMAN, 2)
+    want = np.exp(lp / 3.0 + offsets) / np.exp(lp / 3.0 + offsets).sum(1, keepdims=True)
+    got = np.array([[r["scores"][k] for k in EKMAN] for r in out])
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert got.max() < 0.99  # not one-hot
+
+
+def test_calibration_fitted_on_held_out_rows_recovers_a_label_bias_and_a_temperature():
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(400, 3)) * 2
+    gold = [int(rng.choice(3, p=np.exp(t) / np.exp(t).sum())) for t in true]
+    observed = (true - np.array([0.0, 1.0, -1.0])) * 4  # a biased, over-confident scorer
+    t, b = ev.fit_calibration(observed, gold)
+    assert t == pytest.approx(4, rel=0.25) and b == pytest.approx([0.0, 1.0, -1.0], abs=0.35)
+    calibrated = ev.calibrated_probabilities(observed, t, b)
+    assert np.log(calibrated[np.arange(400), gold]).mean() > np.log(
+        ev.calibrated_probabilities(observed, 1.0, [0, 0, 0])[np.arange(400), gold]).mean()
+
+
+def test_bootstrap_interval_contains_the_point_estimate_and_narrows_with_more_rows():
+    gold = ["joy", "anger", "fear", "joy"] * 10
+    pred = ["joy", "anger", "joy", "fear"] * 10
+    point = ev.scores(gold, pred, ("anger", "fear", "joy"))["macro_f1"]
+    lo, hi = ev.bootstrap_macro_f1(gold, pred, ("anger", "fear", "joy"), 300, 0)
+    lo4, hi4 = ev.bootstrap_macro_f1(gold * 4, pred * 4, ("anger", "fear", "joy"), 300, 0)
+    assert lo < point < hi and hi4 - lo4 < hi - lo
+
+
+def test_score_systems_is_any_of_on_several_gold_labels_and_ekman_only_for_the_scorer_on_fine_labels():
+    from affectlab.sft.sources import GO_EMOTIONS
+    rows = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": ["joy", "anger"],
+                         "labels": ["joy|sadness", "anger"]})
+    table, classes, golds = ev.score_systems(rows, {"r": ["sadness", "anger"], "emotion_scorer": ["joy", "fear"]},
+                                             EKMAN, 20, 0)
+    assert table.loc["r", "accuracy"] == 1 and golds["r"] == ["sadness", "anger"]
+    assert table.loc["emotion_scorer", "accuracy"] == 0.5
+    natural = rows.assign(labels=rows["label"])
+    table, _, _ = ev.score_systems(natural, {"r": ["amusement", "annoyance"], "emotion_scorer": ["joy", "anger"]},
+                                   GO_EMOTIONS, 20, 0)
+    assert table.loc["r", "ekman_accuracy"] == 1 and "accuracy" not in table.columns
 
 
 def test_scores_count_a_parse_failure_as_wrong_and_confusion_rows_sum_to_the_test_size():
@@ -90,3 +142,49 @@ def test_training_tables_mask_the_prompt_and_learn_the_reasoning_and_answer(tiny
     assert row["labels"][:n] == [IGNORE] * n and row["labels"][n:] == row["input_ids"][n:]
     assert tok.decode(row["input_ids"][n:]).split()[-3:] == ["<unk>", "joy", "<|im_end|>"]  # "Emotion: joy" + end of turn
     assert row["emotion_label"] == row["strategy_label"] == IGNORE and len(tables["validation"]) == 1
+
+
+def test_learning_curve_scores_equal_the_likelihood_argmax_and_leave_the_model_in_train_mode(tiny):
+    from affectlab.reasoning.curve import likelihood_macro_f1
+    model, tok = tiny
+    rows = pd.DataFrame({"id": ["a", "b", "c"], "text": ["I am so happy", "I am afraid", "what a surprise"],
+                         "label": ["joy", "fear", "surprise"], "labels": ["joy", "fear|sadness", "surprise"]})
+    model.train()
+    got = likelihood_macro_f1(model, tok, {"s": rows}, EKMAN, 2)
+    assert model.training
+    model.eval()
+    lp = label_logprobs(model, tok, rows["text"].tolist(), [""] * 3, EKMAN, 3)
+    pred = [EKMAN[i] for i in lp.argmax(1)]
+    want = ev.scores(ev.any_of_gold(rows["labels"], rows["label"], pred), pred, EKMAN)["macro_f1"]
+    assert got == {"curve.s.macro_f1": pytest.approx(want)}
+
+
+def test_curve_table_puts_the_baselines_as_flat_lines_at_the_reasoners_steps():
+    from affectlab.reasoning.curve import curve_table
+    train = {"curve.test_untouched.macro_f1.step8": 0.2, "curve.test_untouched.macro_f1.step16": 0.3,
+             "loss.validation.lm": 1.0}
+    table = pd.DataFrame({"set": ["test_untouched"] * 3, "system": ["minilm_logreg", "emotion_scorer", "majority"],
+                          "macro_f1": [0.8, 0.5, 0.03]})
+    c = curve_table(train, table)
+    assert c[c["system"] == "reasoner_likelihood"][["step", "macro_f1"]].values.tolist() == [[8, 0.2], [16, 0.3]]
+    assert c[c["system"] == "minilm_logreg"]["macro_f1"].tolist() == [0.8, 0.8]
+    assert set(c["system"]) == {"reasoner_likelihood", "minilm_logreg", "emotion_scorer"}
+
+
+def test_natural_set_refuses_a_label_outside_ekman_naming_the_line(tmp_path):
+    from affectlab.errors import InputError
+    f = tmp_path / "natural.jsonl"
+    f.write_text('{"id": "a", "text": "hi", "label": "joy", "note": "n"}\n'
+                 '{"id": "b", "text": "meh", "label": "boredom", "note": "n"}\n')
+    with pytest.raises(InputError, match=r"natural.jsonl:2: label 'boredom' is not one of anger"):
+        ev.read_natural(f, EKMAN)
+
+
+def test_the_committed_natural_set_has_20_texts_per_ekman_class_each_with_a_note():
+    from pathlib import Path
+    from affectlab.config import load_params
+    from affectlab.reasoning.settings import ReasonerEvalSettings
+    repo = Path(__file__).resolve().parents[3]
+    natural = ev.read_natural(repo / load_params(ReasonerEvalSettings, repo / "params.yaml").natural, EKMAN)
+    assert natural["label"].value_counts().to_dict() == dict.fromkeys(EKMAN, 20)
+    assert natural["text"].is_unique and natural["id"].is_unique

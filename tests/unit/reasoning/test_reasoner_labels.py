@@ -27,3 +27,14 @@ def test_label_parser(reply, label):
 def test_stated_label_is_the_last_label_named_before_the_answer():
     assert stated_label('"mad" marks anger, not joy... so anger.\nEmotion: anger', EKMAN) == "anger"
     assert stated_label("Nothing here.\nEmotion: joy", EKMAN) is None
+
+
+def test_cot_modes_order_the_target_and_split_reply_recovers_the_reasoning_of_each():
+    from affectlab.reasoning.labels import compose_target, parse_label, split_reply
+    reasoning = 'The words "thrilled" mark joy.'
+    targets = {m: compose_target(reasoning, "joy", m) for m in ("none", "rationale_first", "label_first")}
+    assert targets == {"none": "Emotion: joy", "rationale_first": reasoning + "\nEmotion: joy",
+                       "label_first": "Emotion: joy\n" + reasoning}
+    assert {m: parse_label(t, EKMAN) for m, t in targets.items()} == dict.fromkeys(targets, "joy")
+    assert {m: split_reply(t) for m, t in targets.items()} == {"none": "", "rationale_first": reasoning,
+                                                                 "label_first": reasoning}

@@ -17,6 +17,7 @@ from affectlab.tiny_models import tiny_causal_lm
 
 REPO = Path(__file__).resolve().parents[3]
 GREEDY = Decoding(max_new_tokens=4, do_sample=False, temperature=1.0, top_p=1.0, repetition_penalty=1.0)
+CALIBRATION = {"labels": list(EKMAN), "cot_mode": "rationale_first", "temperature": 2.0, "offsets": [0.0] * 7}
 
 
 class CountingAnalyzer(Analyzer):
@@ -32,7 +33,7 @@ def server():
     import uvicorn
 
     model, tok = tiny_causal_lm(layers=1, hidden=32, seed=0)
-    app = create_app(CountingAnalyzer(model, tok, EKMAN, GREEDY, batch_size=4, seed=0))
+    app = create_app(CountingAnalyzer(model, tok, EKMAN, GREEDY, batch_size=4, seed=0, calibration=CALIBRATION))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -70,7 +71,7 @@ def test_bad_requests_get_422_with_a_message(server, payload, message):
 def test_analyzer_refuses_an_empty_text():
     model, tok = tiny_causal_lm(layers=1, hidden=32)
     with pytest.raises(InputError, match="text 2: empty"):
-        Analyzer(model, tok, EKMAN, GREEDY, 4, 0)(["fine", " "])
+        Analyzer(model, tok, EKMAN, GREEDY, 4, 0, CALIBRATION)(["fine", " "])
 
 
 def run_cli(*args, cwd=REPO):

@@ -18,11 +18,12 @@ def test_verdict_follows_direction_and_sign():
 
 
 def test_every_family_has_directions_and_its_baselines_none():
-    assert direction("reasoner_eval", "baselines.reasoner.macro_f1") == HIGHER
-    assert direction("reasoner_eval", "baselines.reasoner_likelihood.ekman_accuracy") == HIGHER
-    assert direction("reasoner_eval", "baselines.reasoner.parse_failure_rate") == LOWER
-    assert direction("reasoner_eval", "baselines.minilm_logreg.macro_f1") is None
-    assert direction("reasoner_eval", "baselines.zero_shot_base.macro_f1") is None
+    assert direction("reasoner_eval", "test_untouched.reasoner.macro_f1") == HIGHER
+    assert direction("reasoner_eval", "natural.reasoner_calibrated.ekman_accuracy") == HIGHER
+    assert direction("reasoner_eval", "test_clean.reasoner.parse_failure_rate") == LOWER
+    assert direction("reasoner_eval", "test_untouched.minilm_logreg.macro_f1") is None
+    assert direction("reasoner_eval", "natural.zero_shot_base.macro_f1") is None
+    assert direction("reasoner_eval", "test_untouched.reasoner.macro_f1_ci_low") is None
     assert direction("affect_train", "mae.lora.valence") == LOWER and direction("affect_train", "r.ridge.tension") == HIGHER
     assert direction("affect_train", "mae.constant_mean.valence") is None
     assert direction("affect_train", "r.vader.valence") is None and direction("affect_train", "rows.train") is None

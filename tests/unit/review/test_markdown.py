@@ -40,12 +40,12 @@ def test_markdown_with_all_shows_unchanged_metrics_and_stages(tmp_path):
 def test_noise_is_folded_without_a_verdict_and_families_d_and_e_get_sections(tmp_path):
     r = review(tmp_path)
     rows = [MetricRow("metrics/sft_train.json", "loss.validation.emotion", 2.5372, 2.5371),
-            MetricRow("metrics/reasoner_eval.json", "baselines.reasoner.macro_f1", 0.51, 0.55),
+            MetricRow("metrics/reasoner_eval.json", "test_untouched.reasoner.macro_f1", 0.51, 0.55),
             MetricRow("metrics/affect_train.json", "mae.ridge.mean", 0.122, 0.13),
             MetricRow("metrics/sft_train.json", "loss.validation.total", 4.497, 3.665, comparable=False)]
     md = render(Review(r.base, r.head, r.params, rows, r.stages, r.plots), tmp_path)
     folded = md[md.index("<details><summary>1 change within the cross-machine tolerance"):]
     assert "| `sft_train: loss.validation.emotion` | 2.537 | 2.537 | -0.0001 |  |  |" in folded.split("</details>")[0]
     assert "| `sft_train: loss.validation.total` | 4.497 | 3.665 | -0.832 | not comparable: its terms or weights differ |" in md
-    assert "### D. Emotion reasoning model" in md and "| `reasoner_eval: baselines.reasoner.macro_f1` | 0.51 | 0.55 | +0.04 | better ▲ |" in md
+    assert "### D. Emotion reasoning model" in md and "| `reasoner_eval: test_untouched.reasoner.macro_f1` | 0.51 | 0.55 | +0.04 | better ▲ |" in md
     assert "### E. Affect dataset and regressors" in md and "| `affect_train: mae.ridge.mean` | 0.122 | 0.13 | +0.008 | worse ▼ |" in md
