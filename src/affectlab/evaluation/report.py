@@ -1,4 +1,4 @@
-"""Summaries of base-vs-SFT exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples."""
+"""Summaries of the base, SFT and DPO exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples."""
 from __future__ import annotations
 
 from typing import Callable
@@ -94,7 +94,7 @@ def summary_metrics(lengths: pd.DataFrame, refusals: pd.DataFrame, eqbench: pd.D
 def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.DataFrame, eqbench: pd.DataFrame,
                     examples_set: str = "qualitative", max_examples: int = 6) -> str:
     models = list(exports)
-    lines = ["# Base vs SFT evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
+    lines = ["# Base vs SFT vs DPO evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
              "|---|" + "---|" * len(models)]
     rows = sorted({(k.split(".")[0], k.split(".")[2]) for k in metrics if k.split(".")[1] in models})
     for table, column in rows:
