@@ -16,9 +16,10 @@ from affectlab.config import load_params, stage_main
 from affectlab.generation import generate_chat
 from affectlab.io import fingerprint, read_parquet, write_jsonl_atomic
 from affectlab.metrics import write_metrics
-from affectlab.models import BASE_DIR, load_merged
+from affectlab.models import BASE_DIR
+from affectlab.sft.dpo_settings import DpoPairsSettings
+from affectlab.sft.merged import load_merged
 from affectlab.sft.preference import contexts, make_pairs, sample_rejected
-from affectlab.sft.settings import DpoPairsSettings
 
 SFT_DATA = Path("data/sft")
 SFT_ADAPTER = Path("models/sft/adapter")

@@ -23,7 +23,8 @@ from affectlab.evaluation.prompt_sets import load_eqbench, load_prompt_file
 from affectlab.evaluation.settings import EvalExportSettings
 from affectlab.generation import generate_chat
 from affectlab.io import fingerprint
-from affectlab.models import BASE_DIR, load_adapter, load_base, load_merged
+from affectlab.models import BASE_DIR, load_adapter, load_base
+from affectlab.sft.merged import load_merged
 
 OUT = Path("data/eval")
 CHECKPOINTS = Path("data/eval.checkpoints")  # outside the DVC outs, which DVC deletes before a run

@@ -14,10 +14,11 @@ import pandas as pd
 from affectlab.config import load_params, stage_main
 from affectlab.io import atomic_dir, fingerprint, write_csv_atomic, write_json_atomic
 from affectlab.metrics import write_metrics
-from affectlab.models import BASE_DIR, library_versions, load_merged
+from affectlab.models import BASE_DIR, library_versions
 from affectlab.sft.dpo import train_dpo
+from affectlab.sft.dpo_settings import DpoSettings
+from affectlab.sft.merged import load_merged
 from affectlab.sft.preference import completion_logps, fit_to_length, preference_metrics, read_pairs
-from affectlab.sft.settings import DpoSettings
 from affectlab.sft.train import clear_checkpoint
 
 SFT_ADAPTER = Path("models/sft/adapter")

@@ -166,13 +166,6 @@ def load_adapter(model, adapter_dir: str | Path, stage: str = "train_sft"):
         raise ModelError(f"{adapter_dir}/: cannot attach the adapter ({type(e).__name__}: {first_line(e)})") from None
 
 
-def load_merged(adapter_dir: str | Path, stage: str = "train_sft"):
-    """(model, tokenizer): the prepared base with a saved adapter merged into its weights, e.g. the SFT model
-    that DPO starts from, keeps as its frozen reference and puts its own adapter on."""
-    model, tokenizer = load_base()
-    return load_adapter(model, adapter_dir, stage).merge_and_unload(), tokenizer
-
-
 def library_versions() -> dict[str, str]:
     """The versions of the libraries that shape a model's weights, recorded in every model manifest."""
     versions = {}

@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 
 from affectlab.progress import timed
-from affectlab.sft.settings import DpoSettings
+from affectlab.sft.dpo_settings import DpoSettings
 from affectlab.sft.train import mixed_precision
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from affectlab.errors import InputError
 from affectlab.sft.dpo import train_dpo
 from affectlab.sft.preference import (completion_logps, contexts, fit_to_length, make_pairs, preference_metrics,
                                       read_pairs, sample_rejected)
-from affectlab.sft.settings import DpoSettings
+from affectlab.sft.dpo_settings import DpoSettings
 from affectlab.tiny_models import tiny_causal_lm
 
 
