@@ -127,7 +127,7 @@ def test_report_eval_writes_metrics_plots_and_a_side_by_side_report(sft_repo):
 
 def test_dpo_pairs_follow_the_rule_and_dpo_moves_the_held_out_rewards(sft_repo):
     pairs = sft_repo.read_json("metrics/dpo_pairs.json")
-    for split, n in (("train", 8), ("heldout", 4)):
+    for split, n in (("train", 6), ("heldout", 3)):
         dropped = sum(v for k, v in pairs.items() if k.startswith(f"{split}.dropped."))
         assert pairs[f"{split}.contexts"] == n and pairs[f"{split}.pairs"] == n - dropped
         rows = [json.loads(line) for line in sft_repo.path(f"data/dpo/{split}.jsonl").read_text().splitlines()]
@@ -201,7 +201,8 @@ def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_st
 
 
 def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo, strategy_zero):
-    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", "sft.train.max_steps=4", targets=TARGET)  # workspace holds strategy=0
+    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", "sft.train.max_steps=4",
+                           targets=TARGET)  # workspace holds strategy=0
     assert sorted(ran) == AFTER_SFT
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
