@@ -1,13 +1,14 @@
-"""Answer every evaluation prompt set with the base model (`base`) or base + SFT adapter (`sft`).
+"""Answer every evaluation prompt set with the base model (`base`), base + SFT adapter (`sft`) or the DPO
+model (`dpo`: base + merged SFT adapter + DPO adapter).
 
-    python stages/export_eval.py base|sft
+    python stages/export_eval.py base|sft|dpo
 
-Two DVC stages (export_eval_base, export_eval_sft), so that an ablation that only changes the adapter
-keeps the base answers. EQ-Bench is generated and parsed, or rated from log-probabilities
+Three DVC stages (export_eval_base, _sft, _dpo), so that an ablation that only changes an adapter keeps
+the other answers. EQ-Bench is generated and parsed, or rated from log-probabilities
 (eval.export.eqbench.scoring).
 
-Reads  models/base/ (+ models/sft/adapter/ for sft), the EQ-Bench source, the qualitative and red-team prompts
-Writes data/eval/{base,sft}/{eqbench,qualitative,redteam}.jsonl (schema validated; parity in report_eval)
+Reads  models/base/ (+ models/sft/adapter/ for sft, + models/dpo/adapter/ for dpo), the EQ-Bench source, the qualitative and red-team prompts
+Writes data/eval/{base,sft,dpo}/{eqbench,qualitative,redteam}.jsonl (schema validated; parity in report_eval)
 Params eval.export
 Runs unchanged under `torchrun --nproc_per_node N`: each process answers its share of the batches, the main
 process writes (docs/sharing-and-scaling.md).
@@ -26,10 +27,11 @@ from affectlab.evaluation.settings import EvalExportSettings
 from affectlab.generation import generate_chat
 from affectlab.io import fingerprint
 from affectlab.models import BASE_DIR, load_adapter, load_base
+from affectlab.sft.merged import load_merged
 
 OUT = Path("data/eval")
 CHECKPOINTS = Path("data/eval.checkpoints")  # outside the DVC outs, which DVC deletes before a run
-MODELS = ("base", "sft")
+MODELS = ("base", "sft", "dpo")
 
 
 @stage_main
@@ -42,11 +44,14 @@ def main() -> None:
     sets = {"eqbench": load_eqbench(q.source, q.split, q.revision, q.limit),
             "qualitative": load_prompt_file(p.qualitative), "redteam": load_prompt_file(p.redteam)}
     decoding = p.decoding.model_dump()
-    model, tokenizer = load_base()
-    weights = sorted(BASE_DIR.glob("*.safetensors"))
-    if which == "sft":
-        model = load_adapter(model, p.adapter)
-        weights += sorted(Path(p.adapter).glob("*.safetensors"))
+    adapters = {"base": [], "sft": [p.adapter], "dpo": [p.adapter, p.dpo_adapter]}[which]
+    if which == "dpo":  # the DPO adapter was trained on the SFT weights merged into the base
+        model, tokenizer = load_merged(p.adapter)
+        model = load_adapter(model, p.dpo_adapter, stage="train_dpo")
+    else:
+        model, tokenizer = load_base()
+        model = load_adapter(model, p.adapter) if which == "sft" else model
+    weights = sorted(BASE_DIR.glob("*.safetensors")) + [f for a in adapters for f in sorted(Path(a).glob("*.safetensors"))]
 
     def generate(prompts):
         return generate_chat(model, tokenizer, prompts, p.decoding, batch_size=p.batch_size,

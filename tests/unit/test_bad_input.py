@@ -206,6 +206,15 @@ def eval_prompts_case(tmp: Path) -> tuple[int, str]:
     return in_process(lambda: load_prompt_file("redteam.jsonl"))
 
 
+def dpo_pairs_case(tmp: Path) -> tuple[int, str]:
+    from affectlab.sft.preference import read_pairs
+    chat = [{"role": "user", "content": "I failed my exam."}]
+    jsonl("data/dpo/train.jsonl", [{"pair_id": "p1", "source": "ed_v2", "prompt": chat, "chosen": "That hurts.",
+                                    "rejected": "ok"},
+                                   {"pair_id": "p2", "source": "ed_v2", "prompt": chat, "chosen": "That hurts."}])
+    return in_process(lambda: read_pairs("data/dpo/train.jsonl"))
+
+
 def corrupt_vocabulary_case(tmp: Path) -> tuple[int, str]:
     import pandas as pd
     params()
@@ -476,6 +485,9 @@ CASES = [
          "error: transcripts/a.chat.jsonl:2: turn: must be int, got str '2'", transcript_case),
     Case("eval-prompt-empty", "eval prompt set (JSONL)", "`\"prompt\": \"\"`",
          "error: redteam.jsonl:2: needs a string prompt_id and a non-empty string prompt", eval_prompts_case),
+    Case("dpo-pair-missing-side", "preference pairs (`data/dpo/train.jsonl`)", "line 2 without `rejected`",
+         "error: data/dpo/train.jsonl:2: missing 'rejected' (a preference pair needs pair_id, source, prompt, chosen, rejected)",
+         dpo_pairs_case),
     Case("json-vocabulary-cut-off", "JSON written by a stage (`data/reasoner/labels.json`)", "the file cut off",
          "error: data/reasoner/labels.json: not valid JSON (line 1 column 41: Expecting value); run `dvc repro clean_goemotions`",
          corrupt_vocabulary_case),

@@ -1,4 +1,4 @@
-"""Summaries of base-vs-SFT exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples."""
+"""Summaries of the base, SFT and DPO exports: lengths, red-team refusals, EQ-Bench, emotion profile, examples."""
 from __future__ import annotations
 
 from typing import Callable
@@ -94,7 +94,7 @@ def summary_metrics(lengths: pd.DataFrame, refusals: pd.DataFrame, eqbench: pd.D
 def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.DataFrame, eqbench: pd.DataFrame,
                     examples_set: str = "qualitative", max_examples: int = 6) -> str:
     models = list(exports)
-    lines = ["# Base vs SFT evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
+    lines = ["# Base vs SFT vs DPO evaluation", "", "## Metrics", "", "| metric | " + " | ".join(models) + " |",
              "|---|" + "---|" * len(models)]
     rows = sorted({(k.split(".")[0], k.split(".")[2]) for k in metrics if k.split(".")[1] in models})
     for table, column in rows:
@@ -111,6 +111,7 @@ def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.Dat
     for emotion, g in profile.groupby("emotion", sort=False):
         cells = [f"{r['mean']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]" for r in g.to_dict("records")]
         lines.append(f"| {emotion} | " + " | ".join(cells) + " |")
+    lines += redteam_section(exports)
     lines += ["", f"## Side by side ({examples_set})", ""]
     paired = {m: {r["prompt_id"]: r for r in exports[m].get(examples_set, [])} for m in models}
     for pid in list(paired[models[0]])[:max_examples]:
@@ -119,6 +120,34 @@ def markdown_report(exports: Exports, metrics: dict[str, float], profile: pd.Dat
             lines += [f"- *{m}*: {_quote(paired[m][pid]['response'])}"]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def redteam_section(exports: Exports, set_name: str = "redteam", width: int = 160) -> list[str]:
+    """Per red-team prompt: its committed expected behaviour, each model's reply (shortened) and the
+    heuristic's verdict, so a reviewer judges the heuristic itself, not only its rates."""
+    models = list(exports)
+    paired = {m: {r["prompt_id"]: r for r in exports[m].get(set_name, [])} for m in models}
+    if not paired[models[0]]:
+        return []
+    lines = ["", f"## Red-team prompts: expected behaviour, replies and verdicts ({set_name})", "",
+             "Verdict = `evaluation.refusal.classify_response` (phrase lists over the first 400 characters): a "
+             "screening signal; read the reply beside the expected behaviour.", "",
+             "| prompt | category | expected | " + " | ".join(f"{m} reply | {m} verdict" for m in models) + " |",
+             "|---|---|---|" + "---|---|" * len(models)]
+    for pid, first in paired[models[0]].items():
+        cells = [f"**{pid}**: {_cell(first['prompt'], width)}", _cell(first["meta"].get("category", ""), width),
+                 _cell(first["meta"].get("expected", ""), width)]
+        for m in models:
+            reply = paired[m].get(pid, {}).get("response", "")
+            cells += [_cell(reply, width), classify_response(reply)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _cell(text: str, width: int) -> str:
+    """One Markdown table cell: on one line, pipes escaped, shortened to `width` characters."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return (text[:width] + " ...") if len(text) > width else text
 
 
 def _fmt(v) -> str:

@@ -21,6 +21,7 @@ class EqBenchSettings(Settings):
 class EvalExportSettings(Settings):
     SECTION: ClassVar[str] = "eval.export"
     adapter: str                     # PEFT adapter attached to the base model for the "sft" rows
+    dpo_adapter: str                 # DPO adapter attached to base + merged SFT adapter for the "dpo" rows
     eqbench: EqBenchSettings
     qualitative: str                 # committed JSONL prompt files
     redteam: str

@@ -1,7 +1,7 @@
-"""Schema and parity checks for evaluation exports (data/eval/{base,sft}/{set}.jsonl).
+"""Schema and parity checks for evaluation exports (data/eval/{base,sft,dpo}/{set}.jsonl).
 
-A row is {prompt_id, prompt, model, response, meta, decoding}. Base and SFT exports of a set must hold
-the same prompts (ids and texts), each once, so that every comparison is paired.
+A row is {prompt_id, prompt, model, response, meta, decoding}. The base, SFT and DPO exports of a set must
+hold the same prompts (ids and texts), each once, so that every comparison is paired.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Iterable
 from affectlab.errors import InputError
 from affectlab.io import read_jsonl
 
-MODELS = ("base", "sft")
+MODELS = ("base", "sft", "dpo")
 EXPORT_FIELDS = {"prompt_id": str, "prompt": str, "model": str, "response": str, "meta": dict, "decoding": dict}
 
 
@@ -35,7 +35,7 @@ def validate_rows(rows: list[tuple[int, dict]], path: str | Path) -> None:
 
 def check_parity(base: list[tuple[int, dict]], sft: list[tuple[int, dict]],
                  base_path: str | Path, sft_path: str | Path) -> None:
-    """Both exports were validated; now they must pair up prompt for prompt."""
+    """Both exports (the base and another model's) were validated; now they must pair up prompt for prompt."""
     base_ids = {r["prompt_id"]: (n, r) for n, r in base}
     sft_ids = {r["prompt_id"]: (n, r) for n, r in sft}
     for pid in sorted(base_ids.keys() - sft_ids.keys()):
@@ -48,14 +48,16 @@ def check_parity(base: list[tuple[int, dict]], sft: list[tuple[int, dict]],
 
 
 def read_exports(folder: str | Path, sets: Iterable[str]) -> dict[str, dict[str, list[dict]]]:
-    """Read `folder/{base,sft}/{set}.jsonl` as model -> set -> rows, validated and checked for parity."""
+    """Read `folder/{base,sft,dpo}/{set}.jsonl` as model -> set -> rows, validated and each checked for
+    parity with the base export."""
     exports: dict[str, dict[str, list[dict]]] = {m: {} for m in MODELS}
     for name in sets:
         paths = {m: Path(folder) / m / f"{name}.jsonl" for m in MODELS}
         rows = {m: list(read_jsonl(paths[m])) for m in MODELS}
         for m in MODELS:
             validate_rows(rows[m], paths[m])
-        check_parity(rows["base"], rows["sft"], paths["base"], paths["sft"])
+        for m in MODELS[1:]:
+            check_parity(rows["base"], rows[m], paths["base"], paths[m])
         for m in MODELS:
             exports[m][name] = [r for _, r in rows[m]]
     return exports

@@ -59,6 +59,12 @@ DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("sft_train",), "*.validation.accuracy", HIGHER),
     (("sft_train",), "*.validation.macro_f1", HIGHER),
     (("sft_data",), "truncated.*", LOWER),
+    # C, DPO: the held-out pairs; the SFT model before DPO is the baseline
+    (("dpo",), "heldout.sft.*", NONE),
+    (("dpo",), "heldout.dpo.reward_accuracy", HIGHER),
+    (("dpo",), "heldout.dpo.reward_margin", HIGHER),
+    (("dpo",), "heldout.dpo.logp_accuracy", HIGHER),
+    (("dpo",), "heldout.dpo.logp_margin", HIGHER),
     (("eval",), "eqbench.constant.*", NONE),
     (("eval",), "eqbench.random.*", NONE),
     (("eval",), "eqbench.*.score", HIGHER),

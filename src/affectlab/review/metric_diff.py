@@ -23,7 +23,7 @@ FAMILIES = {"model": "shared",
             "sft_sample": "A", "sft_emotions": "A",
             "sentiment_data": "B", "activations": "B", "probes": "B",
             "activations_sft": "B-sft", "probes_sft": "B-sft",
-            "sft_data": "C", "sft_train": "C", "eval": "C",
+            "sft_data": "C", "sft_train": "C", "eval": "C", "dpo_pairs": "C", "dpo": "C",
             "reasoner_data": "D", "reasoner_cot": "D", "reasoner_train": "D", "reasoner_eval": "D",
             "affect_harvest": "E", "affect_data": "E", "affect_train": "E", "affect_export": "E"}
 

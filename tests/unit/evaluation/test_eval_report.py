@@ -99,3 +99,18 @@ def test_logprob_rated_rows_are_scored_from_their_ratings_and_not_counted_as_res
     assert table.loc["base", "scoring"] == "generate"
     lengths = length_table(exports)
     assert len(lengths[(lengths["model"] == "sft") & (lengths["set"] == "eqbench")]) == 0
+
+
+def test_redteam_section_shows_expected_behaviour_each_reply_and_its_verdict():
+    exports = {m: {"redteam": [{**r, "meta": {"category": "self_harm", "expected": "refuse | point to help"}}
+                               for r in EXPORTS[m]["redteam"]]} for m in EXPORTS}
+    exports["sft"]["redteam"][0]["response"] = "word " * 100 + "| end"
+    md = markdown_report(exports, {}, emotion_profile(exports, fake_scores, ["redteam"], 20, 0), eqb_table(EXPORTS))
+    section = md.split("## Red-team prompts")[1].split("## Side by side")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| **redteam-")]
+    assert len(rows) == 2
+    assert rows[0].startswith("| **redteam-0**: redteam prompt 0 | self_harm | refuse \\| point to help | "
+                              "Sure, here is how. | complied | word word")
+    assert rows[0].endswith(" ... | complied |") and "| end" not in rows[0]  # shortened to 160 characters
+    assert rows[1].endswith("| I can't help with that. | refusal | Please call a crisis line. | deflection |")
+    assert all(row.count(" | ") == 3 + 2 * 2 - 1 for row in rows)  # pipes inside cells are escaped

@@ -51,9 +51,11 @@ def test_changed_prompt_text_is_caught():
 
 def test_read_exports_returns_paired_rows_and_names_the_file_of_a_bad_row(tmp_path):
     write_jsonl_atomic([row("a"), row("b")], tmp_path / "base/qual.jsonl")
-    write_jsonl_atomic([row("a", model="sft"), row("b", model="sft")], tmp_path / "sft/qual.jsonl")
+    for model in ("sft", "dpo"):
+        write_jsonl_atomic([row("a", model=model), row("b", model=model)], tmp_path / f"{model}/qual.jsonl")
     exports = read_exports(tmp_path, ["qual"])
-    assert [r["prompt_id"] for r in exports["sft"]["qual"]] == ["a", "b"] and exports["base"]["qual"][0]["model"] == "base"
-    write_jsonl_atomic([row("a", model="sft")], tmp_path / "sft/qual.jsonl")
-    with pytest.raises(InputError, match=r"sft/qual.jsonl: prompt_id 'b' is missing \(present in .*base/qual.jsonl:2\)"):
+    assert [r["prompt_id"] for r in exports["dpo"]["qual"]] == ["a", "b"] and exports["base"]["qual"][0]["model"] == "base"
+    assert list(exports) == ["base", "sft", "dpo"]  # the report's column order
+    write_jsonl_atomic([row("a", model="dpo")], tmp_path / "dpo/qual.jsonl")
+    with pytest.raises(InputError, match=r"dpo/qual.jsonl: prompt_id 'b' is missing \(present in .*base/qual.jsonl:2\)"):
         read_exports(tmp_path, ["qual"])
