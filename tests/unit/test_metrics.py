@@ -27,10 +27,17 @@ def test_write_metrics_keeps_results_rounded_and_moves_run_figures_to_the_log(tm
     assert (log["stage"], log["seconds"], log["tokens_per_s"]) == ("train_x", 12.3456, 170.02)
 
 
+# Files that report several sets x several systems, as their issues ask (the rest stay within 80 keys):
+# family B three held-out sets x (probe types, calibrated accuracy, four ensembles); family D three test sets
+# x seven systems x (accuracy, macro-F1 and its CI, Ekman figures, parse failures).
+KEY_LIMITS = {"probes": 120, "probes_sft": 120, "reasoner_eval": 170}
+
+
 def test_committed_metrics_follow_the_key_convention_and_hold_no_run_figures():
     for path in sorted((REPO / "metrics").glob("*.json")):
         keys = json.loads(path.read_text())
         assert not RUN_FIGURES & set(keys), f"{path.name}: wall-clock figures belong in logs/"
         bad = [k for k in keys if not KEY.match(k)]
         assert bad == [], f"{path.name}: keys outside the <table>.<row>.<column> convention: {bad}"
-        assert len(keys) <= 80, f"{path.name}: {len(keys)} keys; long distributions belong in plots/"
+        limit = KEY_LIMITS.get(path.stem, 80)
+        assert len(keys) <= limit, f"{path.name}: {len(keys)} keys; long distributions belong in plots/"
