@@ -65,7 +65,9 @@ def test_every_predictor_is_scored_on_the_natural_held_out_set_and_the_default_i
     assert m["rows.natural"] >= 150
     for model in ("constant_mean", "ridge", "lora"):
         assert {f"natural.mae.{model}.{a}" for a in ("valence", "intimacy", "tension", "mean")} <= set(m)
-    assert "natural.mae.vader.valence" in m and "natural.r.lora.tension" in m
+    assert "natural.mae.vader.valence" in m and {f"natural.r.ridge.{a}" for a in ("valence", "intimacy", "tension")} <= set(m)
+    # after the smoke run's 4 LoRA steps an axis can come out constant: its r is undefined and left out, not NaN
+    assert any(k.startswith("natural.r.lora.") for k in m) and not any(v != v for v in m.values())
     by_arch = affect_repo.path("plots/affect_train/archetype_mae.csv").read_text()
     assert "flat_numb,ridge" in by_arch and ",natural" in by_arch
     chose_ridge = m["selection.dev_mae.ridge"] < m["selection.dev_mae.lora"]
