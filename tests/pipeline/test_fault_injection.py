@@ -52,13 +52,15 @@ CASES = [
          r"base/eqbench: resuming, (\d+) of \1 prompts already answered"),
     Case("export_eval_sft", r"export sft/eqbench: \d+ responses",
          r"sft/eqbench: resuming, (\d+) of \1 prompts already answered"),
-    Case("export_eval_dpo", r"export dpo/eqbench: \d+ responses",
-         r"dpo/eqbench: resuming, (\d+) of \1 prompts already answered"),
+    # upstream cases before downstream ones: a case's upstream repro must not have run the stage already (an
+    # up-to-date stage is skipped, never killed): export_eval_dpo's upstream includes the two DPO stages
     # one fsync'd append per sampling batch, logged after it; the smoke run samples 2 batches per split
     Case("build_dpo_pairs", r"dpo pairs train: batch 0: \d+ replies checkpointed",
          r"dpo pairs train: resuming, 3 of 6 replies already sampled"),
     # the Trainer's on_save callback runs after the checkpoint folder is complete (smoke: 4 steps, every 2)
     Case("train_dpo", r"DPO checkpoint at step 2 ", r"resuming DPO from \S+checkpoint-2 \(step 2 of 4\)"),
+    Case("export_eval_dpo", r"export dpo/eqbench: \d+ responses",
+         r"dpo/eqbench: resuming, (\d+) of \1 prompts already answered"),
     Case("train_reasoner", r"checkpoint at step 2 ", r"resuming from checkpoints/reasoner at step 2"),
     Case("harvest_affect", r"round 0: \d+ replies checkpointed", r"resumed [1-9]\d* generation rounds"),
     Case("train_affect", r"checkpoint at step 2 ", r"resuming from checkpoints/affect at step 2"),
