@@ -18,6 +18,7 @@ from affectlab.models import BASE_DIR, library_versions
 from affectlab.sft.dpo import train_dpo
 from affectlab.sft.dpo_settings import DpoSettings
 from affectlab.sft.merged import load_merged
+from affectlab.sft.model import save_adapter
 from affectlab.sft.preference import completion_logps, fit_to_length, preference_metrics, read_pairs
 from affectlab.sft.train import clear_checkpoint
 
@@ -50,7 +51,7 @@ def main() -> None:
     metrics.update({"steps": s.max_steps, "train.loss.first": float(curve["loss"].iloc[0]),
                     "train.loss.last": float(curve["loss"].iloc[-1]), "resumed_from": result.resumed_from})
     with atomic_dir(OUT) as tmp:
-        result.model.save_pretrained(tmp / "adapter")
+        save_adapter(result.model, tmp / "adapter")  # target_modules sorted: peft keeps a set
         write_json_atomic({"base_dir": str(BASE_DIR), "sft_adapter": str(SFT_ADAPTER), "params": s.model_dump(mode="json"),
                            "apply": "merge models/sft/adapter into the base, then attach adapter/",
                            "fingerprint": key, "versions": library_versions()}, tmp / "manifest.json")
