@@ -1,5 +1,7 @@
 # Two commands from nothing: `make repro` (set up + dvc repro on the embedded default), `make test`.
 # Set-up installs the lock file requirements/$(LOCK).lock (exact versions with hashes) with uv, in parallel.
+# It compiles the bytecode at install time: with PYTHONDONTWRITEBYTECODE set (as on our machines) Python
+# never caches it, and every stage and test process then compiled torch and transformers again (~12 s each).
 # GPU users: `make repro LOCK=cuda` (PyPI's CUDA build of torch). `make lock` refreshes both locks.
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,8 +30,8 @@ setup: $(STAMP) $(PLOTS_TEMPLATE)
 $(STAMP): requirements/$(LOCK).lock requirements/nodeps.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(if $(filter cpu,$(LOCK)),$(TORCH_SOURCE)) requirements/$(LOCK).lock
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes --no-deps -r requirements/nodeps.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes $(if $(filter cpu,$(LOCK)),$(TORCH_SOURCE)) requirements/$(LOCK).lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes --no-deps -r requirements/nodeps.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
