@@ -57,7 +57,7 @@ def main() -> None:
                            "fingerprint": key, "versions": library_versions()}, tmp / "manifest.json")
     write_csv_atomic(curve, "plots/dpo_train/loss.csv")
     write_metrics(metrics, "metrics/dpo.json", "train_dpo")
-    clear_checkpoint(Path(s.checkpoint_dir) / key)
+    clear_checkpoint(s.checkpoint_dir)  # the whole folder: a finished run leaves no checkpoint, under any key
 
 
 if __name__ == "__main__":
