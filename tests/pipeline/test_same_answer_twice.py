@@ -1,11 +1,15 @@
-"""Same answer twice (issue 14, item 3): the whole smoke pipeline, then `dvc repro -f` of all of it; every out
-in dvc.lock must keep its md5. A stage that cannot (not deterministic on CPU) is listed in NOT_BITWISE with
-the reason, and the test checks that only the listed outs moved.
+"""Same answer twice (issue 14, item 3): every out in dvc.lock must keep its md5 when its stage runs again. A stage
+that cannot (not deterministic on CPU) is listed in NOT_BITWISE with the reason, and the test checks that only
+the listed outs moved.
 
-The first run is the session template's smoke run (tests/harness.py: its lock and log are kept); the second
-is `dvc repro -f --no-run-cache` of a copy of the template, so every stage really runs again: both logs must
-show every stage of dvc.yaml running its command. Files inside a folder out that differ are named from the
-folder's manifest in the DVC cache.
+The first run is the session template's smoke run (tests/harness.py: its lock and log are kept). Each stage
+runs a second time in one of two tests, so none runs twice for the same check (CI time, issue 20):
+- a stage with a kill-and-resume case (tests/kill_cases.py CASES) runs again in test_fault_injection.py,
+  killed after a checkpoint and resumed, and its outs must equal the smoke run's byte for byte;
+- every other stage (NOT_CHECKPOINTED) runs again here: `dvc repro -f --no-run-cache -s` of those stages in a
+  copy of the template, in dvc.yaml's order, so each really runs (the log shows its command) and none is
+  restored from the run cache.
+Files inside a folder out that differ are named from the folder's manifest in the DVC cache.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pytest
 import yaml
 
 from harness import REPO_ROOT, stages_run
+from kill_cases import CASES, NOT_CHECKPOINTED
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.reliability]
 
@@ -38,34 +43,44 @@ def folder_files(cache: Path, md5: str) -> dict[str, str]:
     return {e["relpath"]: e["md5"] for e in json.loads(manifest.read_text())} if md5.endswith(".dir") else {}
 
 
-@pytest.fixture(scope="module")
-def two_runs(dvc_template, tmp_path_factory):
-    from harness import clone_template
-    repo = clone_template(dvc_template, tmp_path_factory.mktemp("twice") / "repo")
-    proc = repo.run("dvc", "repro", "-f", "--no-run-cache")  # every stage again, none restored
-    second = yaml.safe_load((repo.root / "dvc.lock").read_text())
-    return repo, (dvc_template.smoke_lock, dvc_template.smoke_log), (second, proc.stdout + proc.stderr)
-
-
 def all_stages() -> dict[str, dict]:
     return yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
 
 
-def test_both_runs_ran_every_stage_of_dvc_yaml_with_its_command(two_runs):
+# the stages this test runs again, in dvc.yaml's order (upstream first)
+RERUN = [s for s in all_stages() if s in NOT_CHECKPOINTED]
+
+
+@pytest.fixture(scope="module")
+def two_runs(dvc_template, tmp_path_factory):
+    from harness import clone_template
+    repo = clone_template(dvc_template, tmp_path_factory.mktemp("twice") / "repo")
+    proc = repo.run("dvc", "repro", "-f", "--no-run-cache", "-s", *RERUN)  # each again, none restored
+    second = yaml.safe_load((repo.root / "dvc.lock").read_text())
+    return repo, (dvc_template.smoke_lock, dvc_template.smoke_log), (second, proc.stdout + proc.stderr)
+
+
+def test_every_stage_runs_a_second_time_here_or_in_its_kill_case():
+    stages, killed = set(all_stages()), {c.stage for c in CASES}
+    assert set(RERUN) | killed == stages and not set(RERUN) & killed, sorted(stages ^ (set(RERUN) | killed))
+
+
+def test_both_runs_ran_their_stages_with_their_commands(two_runs):
     repo, (first_lock, first_log), (second_lock, second_log) = two_runs
     stages = all_stages()
     # the template prepared the base model before its smoke run, so that run starts after prepare_model
     for name, log, expected in (("first run (the template's smoke run)", first_log, set(stages) - {"prepare_model"}),
-                                ("second run (dvc repro -f)", second_log, set(stages))):
+                                ("second run (dvc repro -f -s)", second_log, set(RERUN))):
         ran = set(stages_run(log))
         assert not expected - ran, f"{name}: these stages did not run: {sorted(expected - ran)}"
         no_command = sorted(s for s in expected if f"> {stages[s]['cmd']}" not in log)
         assert not no_command, f"{name}: no command line logged for {no_command}"
         assert "is cached - skipping run" not in log, f"{name}: a stage was restored from the run cache"
+    assert set(stages_run(second_log)) == set(RERUN), "the second run ran a stage with a kill case (-s ignored?)"
     assert sorted(lock_outs(first_lock)) == sorted(lock_outs(second_lock)) == sorted(stages)
 
 
-@pytest.mark.parametrize("stage", list(all_stages()))
+@pytest.mark.parametrize("stage", RERUN)
 def test_a_forced_rerun_writes_byte_identical_outs(two_runs, stage):
     repo, (first_lock, _), (second_lock, _) = two_runs
     first, second = lock_outs(first_lock), lock_outs(second_lock)
