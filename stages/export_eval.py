@@ -7,8 +7,9 @@ Three DVC stages (export_eval_base, _sft, _dpo), so that an ablation that only c
 the other answers. EQ-Bench is generated and parsed, or rated from log-probabilities
 (eval.export.eqbench.scoring).
 
-Reads  models/base/ (+ models/sft/adapter/ for sft, + models/dpo/adapter/ for dpo), the EQ-Bench source, the qualitative and red-team prompts
-Writes data/eval/{base,sft,dpo}/{eqbench,qualitative,redteam}.jsonl (schema validated; parity in report_eval)
+Reads  models/base/ (+ models/sft/adapter/ for sft, + models/dpo/adapter/ for dpo), the EQ-Bench source, the
+       qualitative and red-team prompts, data/sft/validation.parquet (the held-out contexts)
+Writes data/eval/{base,sft,dpo}/{eqbench,qualitative,redteam,contexts}.jsonl (schema validated; parity in report_eval)
 Params eval.export
 Runs unchanged under `torchrun --nproc_per_node N`: each process answers its share of the batches, the main
 process writes (docs/sharing-and-scaling.md).
@@ -22,7 +23,7 @@ from affectlab.distributed import is_main_process
 from affectlab.errors import InputError
 from affectlab.evaluation.export import export_model, generated
 from affectlab.evaluation.logprob import logprob_answer
-from affectlab.evaluation.prompt_sets import load_eqbench, load_prompt_file
+from affectlab.evaluation.prompt_sets import load_contexts, load_eqbench, load_prompt_file
 from affectlab.evaluation.settings import EvalExportSettings
 from affectlab.generation import generate_chat
 from affectlab.io import fingerprint
@@ -42,7 +43,8 @@ def main() -> None:
     p = load_params(EvalExportSettings)
     q = p.eqbench
     sets = {"eqbench": load_eqbench(q.source, q.split, q.revision, q.limit),
-            "qualitative": load_prompt_file(p.qualitative), "redteam": load_prompt_file(p.redteam)}
+            "qualitative": load_prompt_file(p.qualitative), "redteam": load_prompt_file(p.redteam),
+            "contexts": load_contexts(p.contexts.source, p.contexts.n, p.contexts.seed)}
     decoding = p.decoding.model_dump()
     adapters = {"base": [], "sft": [p.adapter], "dpo": [p.adapter, p.dpo_adapter]}[which]
     if which == "dpo":  # the DPO adapter was trained on the SFT weights merged into the base
@@ -60,7 +62,8 @@ def main() -> None:
     answer = {name: generated(generate, decoding) for name in sets}
     if q.scoring == "logprob":
         answer["eqbench"] = logprob_answer(model, tokenizer, p.batch_size)
-    key = fingerprint([decoding, p.seed, q.scoring], weights)
+    # a resume must not reuse replies to other contexts: their source table is an input of the key too
+    key = fingerprint([decoding, p.seed, q.scoring, p.contexts.model_dump()], [*weights, Path(p.contexts.source)])
     export_model(answer, sets, which, OUT / which, CHECKPOINTS / f"{which}-{key}", p.batch_size)
     if not is_main_process():  # `torchrun`: the main process wrote the outs and clears the checkpoints
         return

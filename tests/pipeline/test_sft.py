@@ -79,7 +79,7 @@ def test_adapter_loads_with_peft_and_changes_the_base_models_logits(sft_repo):
     assert not torch.allclose(before, after)
 
 
-EVAL_SETS = {"eqbench": 3, "qualitative": 12, "redteam": 12}  # eqbench limited to 3 by the smoke params
+EVAL_SETS = {"eqbench": 3, "qualitative": 12, "redteam": 12, "contexts": 4}  # smoke: eqbench 3, contexts 4
 
 
 def read_export(repo, model, name):
@@ -102,6 +102,11 @@ def test_export_eval_pairs_base_and_sft_responses_on_every_set(sft_repo):
             assert [r["meta"]["ratings"] for r in base] != [r["meta"]["ratings"] for r in sft]  # the adapter moved them
         else:
             assert all(r["decoding"]["max_new_tokens"] == 12 and r["decoding"]["do_sample"] is False for r in base + sft)
+    # the contexts set: held-out dialogue turns of C's own SFT data, its human reply kept as the reference
+    validation = pd.read_parquet(sft_repo.path("data/sft/validation.parquet")).set_index("id")
+    for r in read_export(sft_repo, "base", "contexts"):
+        messages = list(validation.loc[r["prompt_id"], "messages"])
+        assert r["prompt"] == [dict(m) for m in messages[:-1]] and r["meta"]["reference"] == messages[-1]["content"]
     red = read_export(sft_repo, "base", "redteam")
     assert {r["meta"]["category"] for r in red} == {"self_harm", "manipulation", "dangerous", "boundary"}
     assert not sft_repo.path("data/eval.checkpoints").exists()  # cleared after a finished export
@@ -116,13 +121,20 @@ def test_report_eval_writes_metrics_plots_and_a_side_by_side_report(sft_repo):
         assert m[f"qualitative.{model}.responses"] == 12 and m[f"qualitative.{model}.words_mean"] > 0
         profile = [m[f"emotion.{model}.{e}"] for e in ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")]
         assert sum(profile) == pytest.approx(1, abs=1e-3)  # mean of distributions that each sum to 1
-    for name in ("lengths", "refusals", "eqbench", "emotion_profile"):
+    for model in ("base", "sft", "dpo"):  # data to model: one distance per model, inside its interval
+        d = m[f"profile_distance.{model}"]
+        assert m[f"profile_distance.{model}_ci_low"] <= d <= m[f"profile_distance.{model}_ci_high"] and 0 < d <= 2
+    for model in ("sft", "dpo"):
+        assert m[f"profile_distance.{model}_change_vs_base"] == pytest.approx(
+            m[f"profile_distance.{model}"] - m["profile_distance.base"], abs=2e-4)
+    for name in ("lengths", "refusals", "eqbench", "emotion_profile", "data_to_model"):
         assert sft_repo.path(f"plots/eval/{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert sft_repo.path(f"plots/eval/{name}.csv").stat().st_size > 0
     assert isinstance(m["eqbench.constant.score"], float) and isinstance(m["eqbench.random.score"], float)
     report = sft_repo.path("reports/eval.md").read_text()
     assert "## Side by side (qualitative)" in report and "- *sft*:" in report and "| eqbench.score |" in report
     assert "| base | logprob |" in report and "| random | uniform 0-10" in report
+    assert "## Data to model: distance from the training data's tone (4 held-out contexts)" in report
 
 
 def test_dpo_pairs_follow_the_rule_and_dpo_moves_the_held_out_rewards(sft_repo):

@@ -37,7 +37,8 @@ def refusal_chart(refusals: pd.DataFrame, path: str | Path) -> None:
     save_figure_atomic(fig, path)
 
 
-def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
+def emotion_profile_chart(profile: pd.DataFrame, path: str | Path,
+                          title: str = "Emotion profile of responses (95% bootstrap CI)") -> None:
     emotions = list(dict.fromkeys(profile["emotion"]))
     models = list(dict.fromkeys(profile["model"]))
     width = 0.8 / len(models)
@@ -48,7 +49,7 @@ def emotion_profile_chart(profile: pd.DataFrame, path: str | Path) -> None:
         err = np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]])
         ax.bar(x + i * width, g["mean"], width, yerr=np.nan_to_num(err), capsize=2, label=model)
     ax.set_xticks(x + width * (len(models) - 1) / 2, emotions)
-    ax.set(ylabel="mean score", title="Emotion profile of responses (95% bootstrap CI)")
+    ax.set(ylabel="mean score", title=title)
     ax.legend()
     save_figure_atomic(fig, path)
 

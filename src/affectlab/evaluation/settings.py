@@ -18,6 +18,12 @@ class EqBenchSettings(Settings):
     scoring: Literal["generate", "logprob"]  # parse generated answers | expected rating from log-probs
 
 
+class ContextsSettings(Settings):
+    source: str                      # a data/sft table (prepare_sft_data): its dialogue contexts and human replies
+    n: PositiveInt                   # contexts drawn (fewer when the table has fewer)
+    seed: int                        # the draw
+
+
 class EvalExportSettings(Settings):
     SECTION: ClassVar[str] = "eval.export"
     adapter: str                     # PEFT adapter attached to the base model for the "sft" rows
@@ -25,6 +31,7 @@ class EvalExportSettings(Settings):
     eqbench: EqBenchSettings
     qualitative: str                 # committed JSONL prompt files
     redteam: str
+    contexts: ContextsSettings       # held-out contexts of C's own SFT data: the data-to-model question
     batch_size: PositiveInt          # prompts per generate() call
     decoding: Decoding
     seed: Optional[int]              # sampling seed: an int when decoding samples, null when greedy (where it

@@ -1,6 +1,7 @@
 """Schema and parity checks for evaluation exports (data/eval/{base,sft,dpo}/{set}.jsonl).
 
-A row is {prompt_id, prompt, model, response, meta, decoding}. The base, SFT and DPO exports of a set must
+A row is {prompt_id, prompt, model, response, meta, decoding}; a prompt is a string or, for dialogue contexts, a
+list of {role, content} messages. The base, SFT and DPO exports of a set must
 hold the same prompts (ids and texts), each once, so that every comparison is paired.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from affectlab.errors import InputError
 from affectlab.io import read_jsonl
 
 MODELS = ("base", "sft", "dpo")
-EXPORT_FIELDS = {"prompt_id": str, "prompt": str, "model": str, "response": str, "meta": dict, "decoding": dict}
+EXPORT_FIELDS = {"prompt_id": str, "prompt": (str, list), "model": str, "response": str, "meta": dict, "decoding": dict}
 
 
 def validate_rows(rows: list[tuple[int, dict]], path: str | Path) -> None:
@@ -27,7 +28,8 @@ def validate_rows(rows: list[tuple[int, dict]], path: str | Path) -> None:
                 ([f"unexpected field(s) {', '.join(extra)}"] if extra else [])))
         for key, tp in EXPORT_FIELDS.items():
             if not isinstance(row[key], tp):
-                raise InputError(f"{path}:{lineno}: {key} must be {tp.__name__}, got {type(row[key]).__name__}")
+                names = " or ".join(t.__name__ for t in (tp if isinstance(tp, tuple) else (tp,)))
+                raise InputError(f"{path}:{lineno}: {key} must be {names}, got {type(row[key]).__name__}")
         if row["prompt_id"] in seen:
             raise InputError(f"{path}:{lineno}: duplicate prompt_id {row['prompt_id']!r} (first at line {seen[row['prompt_id']]})")
         seen[row["prompt_id"]] = lineno
