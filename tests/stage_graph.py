@@ -70,15 +70,26 @@ def code_deps(deps: list[str]) -> set[str]:
     return out - EXEMPT
 
 
-def loaded_sections(script: Path) -> set[str]:
-    """Sections of the `load_params(SettingsClass)` calls in `script` (classes resolved by importing it)."""
+def flags_of(stage: dict) -> list[str]:
+    return stage["cmd"].split()[2:]
+
+
+def loaded_sections(script: Path, flags: list[str] = ()) -> set[str]:
+    """Sections of the `load_params(SettingsClass)` calls in `script` (classes resolved by importing it). A
+    class chosen by a command-line flag, `load_params(A if args.second else B)`, is the one the stage's `flags`
+    choose (A for a command with `--second`), so a variant declares only the params it reads."""
     spec = importlib.util.spec_from_file_location(f"stage_{script.stem}", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # stage scripts only run main() under __main__
-    names = {node.args[0].id for node in ast.walk(ast.parse(script.read_text()))
-             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_params"
-             and node.args and isinstance(node.args[0], ast.Name)}
-    return {getattr(module, name).SECTION for name in names}
+
+    def chosen(node):
+        while isinstance(node, ast.IfExp) and isinstance(node.test, ast.Attribute):
+            node = node.body if f"--{node.test.attr.replace('_', '-')}" in flags else node.orelse
+        return node.id if isinstance(node, ast.Name) else None
+
+    names = {chosen(node.args[0]) for node in ast.walk(ast.parse(script.read_text()))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_params" and node.args}
+    return {getattr(module, name).SECTION for name in names - {None}}
 
 
 def suggested_deps(script: Path) -> list[str]:
@@ -102,14 +113,15 @@ def write_dvc_yaml() -> None:
         script = script_of(stage)
         data = [d for d in stage["deps"] if not str(d).startswith(("src/", "stages/"))]
         stage["deps"] = [str(script.relative_to(REPO)), *suggested_deps(script), *data]
-        stage["params"] = sorted(loaded_sections(script))
+        stage["params"] = sorted(loaded_sections(script, flags_of(stage)))
     (REPO / "dvc.yaml").write_text(yaml.dump(doc, Dumper=Dumper, sort_keys=False, width=120))
 
 
 # --- the graph as README shows it ---------------------------------------------------------------------
 FAMILIES = {"A. SFT-data audit": "sample_sft score_emotions report_emotions",
             "B. Sentiment probes": "generate_sentiment capture_activations train_probes "
-                                   "capture_activations_sft train_probes_sft",
+                                   "capture_activations_sft train_probes_sft "
+                                   "prepare_probe_model capture_activations_second train_probes_second",
             "C. Emotion-aware SFT": "prepare_sft_data train_sft export_eval_base export_eval_sft build_dpo_pairs "
                                     "train_dpo export_eval_dpo report_eval",
             "D. Emotion reasoning": "clean_goemotions build_cot train_reasoner evaluate_reasoner",
@@ -179,4 +191,5 @@ if __name__ == "__main__":
     for name in sys.argv[1:] or sorted(stages()):
         script = script_of(stages()[name])
         print(yaml.safe_dump({name: {"deps": [str(script.relative_to(REPO)), *suggested_deps(script)],
-                                     "params": sorted(loaded_sections(script))}}, sort_keys=False))
+                                     "params": sorted(loaded_sections(script, flags_of(stages()[name])))}},
+                             sort_keys=False))

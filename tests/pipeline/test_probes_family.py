@@ -120,6 +120,44 @@ def test_every_probe_type_has_controls_selectivity_calibrated_thresholds_and_ens
     assert family_b.path("plots/probes_selectivity.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_second_architecture_is_captured_on_the_same_rows_and_probed_by_relative_depth(family_b):
+    from transformers import AutoTokenizer
+
+    ran = family_b.repro("train_probes_second")
+    assert ran == ["prepare_probe_model", "capture_activations_second", "train_probes_second"]
+    model = family_b.read_json("metrics/probe_second_model.json")
+    assert (model["architecture"], model["layers"], model["hidden_size"]) == ("Gemma3ForCausalLM", 18, 640)
+    tok = AutoTokenizer.from_pretrained(family_b.path("models/probe_second"))
+    assert tok("I feel fine.")["input_ids"][0] == tok.bos_token_id  # a base model: its text starts with <bos>
+    files = sorted(family_b.path("data/activations_second").glob("layer_*.h5"))
+    assert [f.name for f in files] == [f"layer_{i:02d}.h5" for i in range(19)]
+    with h5py.File(files[9]) as f, h5py.File(family_b.path("data/activations/layer_15.h5")) as base:
+        assert f["activations"].shape == (64, 640) and f.attrs["model"] == "packaged:gemma3_270m"
+        # the same sentences in the same splits as the base model's: the two are compared row for row
+        assert dict(zip(f["ids"].asstr()[:], f["split"].asstr()[:])) == \
+            dict(zip(base["ids"].asstr()[:], base["split"].asstr()[:]))
+    with h5py.File(family_b.path("data/activations_second/heldout/layer_18.h5")) as f:
+        assert f["activations"].shape == (372, 640)
+    m = family_b.read_json("metrics/probes_second.json")
+    assert all(k.startswith("probes_second.") for k in m) and m["probes_second.layers"] == 19
+    meta = json.loads(family_b.path("models/probes_second/probes.json").read_text())
+    # probes.train.ensemble_layers (15, 17, 22 of SmolLM2's 0..30) at the same relative depths of 0..18
+    assert meta["ensemble_layers"] == [9, 10, 13] and meta["model"] == "packaged:gemma3_270m"
+    with open(family_b.path("plots/probes_second_by_layer.csv")) as f:
+        table = list(csv.DictReader(f))
+    assert [int(r["layer"]) for r in table] == list(range(19))
+    for name in ("negation", "implicit", "contrast"):
+        best = m[f"probes_second.heldout.{name}.best_layer"]
+        assert m[f"probes_second.heldout.{name}.best_relative_depth"] == pytest.approx(best / 18, abs=1e-4)
+        assert m[f"probes_second.heldout.{name}.best_auc_roc"] == max(float(r[f"heldout_{name}"]) for r in table)
+    held = [float(r[f"heldout_{name}"]) for r in table for name in ("negation", "implicit", "contrast")]
+    assert sum(held) / len(held) > 0.5
+    assert family_b.path("plots/probes_relative_depth.png").read_bytes()[:4] == b"\x89PNG"
+    out = family_b.run("python", "-m", "affectlab.probes", "predict", "I love this sunny day!", "--layers", "9,10,13",
+                       "--probes", "models/probes_second", "--model", "models/probe_second")
+    assert "# layers 9,10,13" in out.stderr and out.stdout.split("\t")[2].strip() == "I love this sunny day!"
+
+
 def test_changing_a_train_param_reruns_only_train_probes_then_nothing(family_b):
     family_b.assert_reruns_exactly({"probes.train.lr": 0.001}, ["train_probes"], targets=["train_probes"])
     family_b.assert_up_to_date("train_probes")

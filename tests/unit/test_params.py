@@ -61,7 +61,7 @@ def test_params_yaml_with_each_profile_applied_parses(profile):
 
 
 def test_every_params_key_belongs_to_a_section_some_stage_loads():
-    loaded = set().union(*(graph.loaded_sections(graph.script_of(s)) for s in graph.stages().values()))
+    loaded = set().union(*(graph.loaded_sections(graph.script_of(s), graph.flags_of(s)) for s in graph.stages().values()))
     orphans = [key for key in leaves(read_params_file(PARAMS))
                if not any(key == s or key.startswith(s + ".") for s in loaded)]
     assert orphans == [], f"params.yaml keys no stage loads: {orphans}"

@@ -61,7 +61,9 @@ def evaluate_heldout(study: ProbeStudy, acts: Activations, sets: Mapping[str, li
         compound, bow = vader_compound(texts), study.bow.predict_proba(texts)[:, 1]
         val_auc = auc[study.best_layer]
         vader_auc = binary_scores(y, compound, threshold=1e-9)["auc_roc"]
+        # best_relative_depth: best_layer / blocks, comparable across architectures of different depths
         res = {"rows": len(idx), "val_layer_auc_roc": val_auc, "best_layer": int(np.argmax(auc)),
+               "best_relative_depth": int(np.argmax(auc)) / (len(auc) - 1),
                "best_auc_roc": max(auc), "layer0_auc_roc": auc[0], "vader_auc_roc": vader_auc,
                "bow_auc_roc": bow_scores(study.bow, texts, y)["auc_roc"], "probe_minus_vader": val_auc - vader_auc,
                "auc_by_layer": auc}

@@ -106,20 +106,32 @@ def read_auc_csv(path: str | Path) -> list[dict]:
     return pd.read_csv(path).to_dict("records")
 
 
-def write_base_vs_sft_png(base: list[dict], sft: list[dict], path: str | Path, title: str) -> None:
-    """One panel per curve (the in-distribution test split, then each held-out set): base vs SFT by layer."""
+def relative_depth(rows: list[dict]) -> list[float]:
+    """Each row's layer / the number of blocks (0 = embeddings, 1 = the last block): models of different
+    depths on one axis."""
+    blocks = max(r["layer"] for r in rows)
+    return [r["layer"] / blocks for r in rows]
+
+
+def write_comparison_png(models: Mapping[str, list[dict]], path: str | Path, title: str,
+                         relative: bool = False) -> None:
+    """One panel per curve (the in-distribution test split, then each held-out set), one line per model's
+    `write_auc_csv` rows: by layer, or with `relative` by relative depth (models of different depths)."""
     plt = pyplot()
 
-    curves = ["probe"] + [c for c in base[0] if c.startswith("heldout_") and c in sft[0]]
+    first, *others = models.values()
+    curves = ["probe"] + [c for c in first[0] if c.startswith("heldout_") and all(c in o[0] for o in others)]
     fig, axes = plt.subplots(1, len(curves), figsize=(3.2 * len(curves), 3.4), sharey=True, squeeze=False)
     for ax, column in zip(axes[0], curves):
-        for rows, label, style in ((base, "base", "o-"), (sft, "SFT", "s--")):
-            ax.plot([r["layer"] for r in rows], [r[column] for r in rows], style, label=label, markersize=3)
+        for (label, rows), style in zip(models.items(), ("o-", "s--", "^:")):
+            x = relative_depth(rows) if relative else [r["layer"] for r in rows]
+            ax.plot(x, [r[column] for r in rows], style, label=label, markersize=3)
         ax.axhline(0.5, color="grey", linewidth=0.5, linestyle=":")
-        ax.set(title="test split" if column == "probe" else column.removeprefix("heldout_"), xlabel="layer")
+        ax.set(title="test split" if column == "probe" else column.removeprefix("heldout_"),
+               xlabel="layer / blocks (0 = embeddings)" if relative else "layer")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("AUC-ROC")
-    axes[0][0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     save_figure_atomic(fig, path)

@@ -178,6 +178,12 @@ def run_study(acts: Activations, texts: Mapping[str, str], s: ProbeTrainSettings
                       stats["seconds"], bow)
 
 
+def at_relative_depth(layers: Sequence[int], num_layers: int, of: int) -> tuple[int, ...]:
+    """`layers` of a model with `of` layers (0 = embeddings, `of` - 1 = its last block) at the same relative
+    depth in a model with `num_layers`: SmolLM2's 15, 17, 22 of 0..30 are Gemma 3 270M's 9, 10, 13 of 0..18."""
+    return tuple(dict.fromkeys(round(l / (of - 1) * (num_layers - 1)) for l in layers))
+
+
 def save_probes(study: ProbeStudy, attrs: Mapping[str, Any], out_dir: str | Path) -> None:
     """`probes.safetensors` (the saved type's parameters, its calibrated thresholds and the standardisation;
     one row per layer) + `probes.json` (what they are, per-layer scores of every probe type)."""
@@ -194,6 +200,7 @@ def save_probes(study: ProbeStudy, attrs: Mapping[str, Any], out_dir: str | Path
             "hidden_size": int(attrs["hidden_size"]), "labels": {str(v): k for k, v in LABEL_IDS.items()},
             "layer_0": "embeddings; layer i = output of block i (the last includes the final norm)",
             "probe_type": main.kind, "best_layer": main.best_layer, "ranking": main.ranking,
+            "ensemble_layers": list(study.ensemble_layers),  # probes.train.ensemble_layers, as this model's layers
             "threshold": "per layer, P(positive) maximising balanced accuracy on the validation split",
             # per layer: val AUC and best epoch, test AUC-ROC / AUC-PR / F1 / accuracy, same for both controls
             "per_layer": rounded(main.layers),

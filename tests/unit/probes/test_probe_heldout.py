@@ -7,9 +7,9 @@ import pytest
 from affectlab.errors import InputError
 from affectlab.probes.dataset import Activations, topic_split
 from affectlab.probes.heldout import evaluate_heldout, heldout_metrics, pair_accuracy
-from affectlab.probes.report import read_auc_csv, write_auc_csv, write_base_vs_sft_png
+from affectlab.probes.report import read_auc_csv, relative_depth, write_auc_csv, write_comparison_png
 from affectlab.probes.settings import ProbeSplit, ProbeTrainSettings
-from affectlab.probes.study import run_study
+from affectlab.probes.study import at_relative_depth, run_study
 from probe_fixtures import separable_activations
 from repo_params import settings
 
@@ -52,6 +52,7 @@ def test_every_layer_and_both_baselines_are_scored_on_each_set(trained):
     assert flipped["probe_minus_vader"] == pytest.approx(flipped["val_layer_auc_roc"] - flipped["vader_auc_roc"])
     # the best layer chosen on the set itself is the noise layer: why it is reported apart, as optimistic
     assert flipped["best_layer"] == 0 and flipped["best_auc_roc"] == max(flipped["auc_by_layer"])
+    assert flipped["best_relative_depth"] == 0.0 and plain["best_relative_depth"] == plain["best_layer"] / 2  # 2 blocks
     # each set's layer chosen on the other set: the noise layer for `plain`, an informative one for `flipped`
     assert plain["other_sets_layer"] == 0 and plain["other_sets_layer_auc_roc"] == plain["layer0_auc_roc"]
     assert flipped["other_sets_layer"] in (1, 2) and flipped["other_sets_layer_auc_roc"] < 0.05
@@ -87,8 +88,22 @@ def test_the_plot_table_gets_one_column_per_set_and_the_comparison_renders(train
     assert list(rows[0]) == ["layer", "probe", "shuffled_control", "vader_baseline", "bow_baseline", "mlp_probe",
                              "heldout_plain", "heldout_flipped", "mlp_heldout_plain", "mlp_heldout_flipped"]
     assert [r["heldout_plain"] for r in rows] == [round(a, 4) for a in res["plain"]["auc_by_layer"]]
-    write_base_vs_sft_png(rows, rows, tmp_path / "cmp.png", "base vs sft")
-    assert (tmp_path / "cmp.png").read_bytes()[:4] == b"\x89PNG"
+    write_comparison_png({"base": rows, "sft": rows}, tmp_path / "cmp.png", "base vs sft")
+    write_comparison_png({"deep": rows, "shallow": rows[::2]}, tmp_path / "depth.png", "depth", relative=True)
+    assert (tmp_path / "cmp.png").read_bytes()[:4] == (tmp_path / "depth.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_relative_depth_puts_models_of_different_depths_on_one_axis():
+    assert relative_depth([{"layer": l} for l in range(31)])[15] == 0.5          # SmolLM2: 30 blocks
+    assert relative_depth([{"layer": l} for l in range(19)])[9] == 0.5           # Gemma 3 270M: 18 blocks
+    assert relative_depth([{"layer": l} for l in range(19)])[::18] == [0.0, 1.0]
+
+
+def test_ensemble_layers_map_to_the_same_relative_depths():
+    assert at_relative_depth((15, 17, 22), num_layers=19, of=31) == (9, 10, 13)    # SmolLM2 -> Gemma 3 270M
+    assert at_relative_depth((15, 17, 22), num_layers=35, of=31) == (17, 19, 25)   # -> Gemma 3 4B (34 blocks)
+    assert at_relative_depth((15, 17, 22), num_layers=31, of=31) == (15, 17, 22)
+    assert at_relative_depth((1, 2), num_layers=3, of=31) == (0,)                  # duplicates dropped
 
 
 def _topic_rows(n_topics=12, per_topic=5, seed=0):

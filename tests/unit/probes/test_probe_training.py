@@ -89,6 +89,7 @@ def test_probes_are_saved_as_safetensors_with_metadata_and_plot_rows(tmp_path):
                                                         "threshold": (3,)}
     meta = json.loads((tmp_path / "probes.json").read_text())
     assert meta["best_layer"] == study.best_layer and sorted(meta["ranking"]) == [0, 1, 2]
+    assert meta["ensemble_layers"] == list(S.ensemble_layers)
     assert meta["labels"] == {"0": "negative", "1": "positive"} and meta["pooling"] == "mean"
     assert [l["layer"] for l in meta["per_layer"]] == [0, 1, 2]
     assert {"probe_auc_roc", "probe_auc_pr", "probe_f1", "probe_accuracy", "shuffled_auc_roc"} <= set(meta["per_layer"][2])
