@@ -7,7 +7,7 @@ counts of the data, baselines (majority, constant mean, lexicons, zero-shot, bag
 regression, EQ-Bench's constant and random answers) and controls have no direction.
 
 A metrics file that nests its keys under its own name (`metrics/probes_sft.json`: `probes_sft.best...`) is
-matched without that prefix, so the SFT-model probes share family B's rules.
+matched without that prefix, so the SFT-model and second-architecture probes share family B's rules.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 HIGHER, LOWER = "higher", "lower"
 NONE = None  # an explicit "no direction": stops a broader pattern further down from matching
 
-PROBES = ("probes", "probes_sft")
+PROBES = ("probes", "probes_sft", "probes_second")
 DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     # A: a text longer than one window is scored on its first window only (emotion.long_text: truncate)
     (("sft_emotions",), "truncated.*", LOWER),

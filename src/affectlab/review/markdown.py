@@ -10,7 +10,8 @@ from affectlab.review.metric_diff import FAMILIES, MetricRow
 from affectlab.review.noise import NOISE_UNITS
 
 FAMILY_NAMES = {"shared": "Shared: base model", "A": "A. SFT-data emotion audit", "B": "B. Sentiment probes",
-                "B-sft": "B. Sentiment probes on the SFT model", "C": "C. Emotion-aware SFT",
+                "B-sft": "B. Sentiment probes on the SFT model",
+                "B-second": "B. Sentiment probes on the second architecture", "C": "C. Emotion-aware SFT",
                 "D": "D. Emotion reasoning model", "E": "E. Affect dataset and regressors", "other": "Other metrics"}
 VERDICT = {"better": "better ▲", "worse": "worse ▼", "": ""}
 
