@@ -197,10 +197,10 @@ def probe_bench(model, tok, s, repeats: int) -> None:
         torch_aucs[:] = [roc_auc_score(y[te], logits[layer]) for layer in range(x.shape[0])]
 
     sk_aucs: list = []
+    pair = [lambda: timeit(ours, 1),
+            lambda: timeit(lambda: sk_aucs.__setitem__(slice(None), sklearn_loop(x, y, tr, te)), 1)]
     runs = []
     for r in range(repeats):  # interleaved, the order alternating (see (a))
-        pair = [lambda: timeit(ours, 1),
-                lambda: timeit(lambda: sk_aucs.__setitem__(slice(None), sklearn_loop(x, y, tr, te)), 1)]
         t = [0.0, 0.0]
         for m in ((0, 1) if r % 2 == 0 else (1, 0)):
             t[m] = pair[m]()

@@ -24,22 +24,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--second", action="store_true", help="prepare probes.second_model instead of model")
     args = parser.parse_args()
-    second = args.second
     p = load_params(SecondModelSettings if args.second else ModelSettings)
-    stage = "prepare_probe_model" if second else "prepare_model"
+    stage = "prepare_probe_model" if args.second else "prepare_model"
     with timed(f"{stage} {p.source}", unit="models") as stats:
         model, tokenizer = load_causal_lm(p.source, p.revision, dtype=p.dtype,
                                           trust_remote_code=p.trust_remote_code)
-        if tokenizer.chat_template is None and not second:
+        if tokenizer.chat_template is None and not args.second:
             raise ModelError(f"model source {p.source!r} has no chat template; the SFT and "
                              "generation stages need an instruct model")
-        with atomic_dir(SECOND_DIR if second else BASE_DIR) as tmp:
+        with atomic_dir(SECOND_DIR if args.second else BASE_DIR) as tmp:
             save_plain(model, tokenizer, tmp, trust_remote_code=p.trust_remote_code)
             write_json_atomic({"source": p.source, "revision": p.revision, "versions": library_versions()},
                               tmp / "manifest.json")
         stats["n"] = 1
     write_metrics({"source": p.source, "revision": p.revision, **model_summary(model), "seconds": stats["seconds"]},
-                  "metrics/probe_second_model.json" if second else "metrics/model.json", stage)
+                  "metrics/probe_second_model.json" if args.second else "metrics/model.json", stage)
 
 
 if __name__ == "__main__":
