@@ -26,8 +26,7 @@ from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings, SecondModelSettings
 from affectlab.probes.dataset import read_activations, read_probe_sets, read_sentences
 from affectlab.probes.heldout import evaluate_heldout, heldout_metrics
-from affectlab.probes.report import (auc_rows, read_auc_csv, write_auc_csv, write_auc_png, write_comparison_png,
-                                    write_selectivity)
+from affectlab.probes.report import read_auc_csv, write_auc_csv, write_auc_png, write_comparison_png, write_selectivity
 from affectlab.probes.settings import ProbeCaptureSettings, ProbeTrainSettings
 from affectlab.probes.study import at_relative_depth, run_study, save_probes, summary_metrics
 
@@ -66,10 +65,10 @@ def main() -> None:
     write_selectivity(study, f"plots/{name}_selectivity.csv", f"plots/{name}_selectivity.png",
                       f"Task vs control-task accuracy by layer ({model})")
     if args.sft:
-        write_comparison_png({"base": base, "SFT": auc_rows(study, heldout)},
+        write_comparison_png({"base": base, "SFT": read_auc_csv(f"plots/{name}_by_layer.csv")},
                              "plots/probes_base_vs_sft.png", f"Probe AUC by layer, base vs SFT ({pooling} pooling)")
     if args.second:
-        write_comparison_png({"base model": base, model: auc_rows(study, heldout)},
+        write_comparison_png({"base model": base, model: read_auc_csv(f"plots/{name}_by_layer.csv")},
                              "plots/probes_relative_depth.png",
                              f"Probe AUC by relative depth, two architectures ({pooling} pooling)", relative=True)
 
