@@ -16,8 +16,6 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-# the package __init__ only sets a threading policy (OMP_WAIT_POLICY), which cannot change an output
-EXEMPT = {"src/affectlab/__init__.py"}
 
 
 def stages() -> dict[str, dict]:
@@ -55,7 +53,7 @@ def _imports(path: Path, seen: set[Path]) -> set[Path]:
 
 def imported_modules(script: Path) -> set[str]:
     """Repo-relative paths of the affectlab modules `script` imports, directly or not."""
-    return {p.relative_to(REPO).as_posix() for p in _imports(script, set())} - EXEMPT
+    return {p.relative_to(REPO).as_posix() for p in _imports(script, set())}
 
 
 def code_deps(deps: list[str]) -> set[str]:
@@ -67,7 +65,7 @@ def code_deps(deps: list[str]) -> set[str]:
             out |= {p.relative_to(REPO).as_posix() for p in path.rglob("*.py")}
         elif dep.startswith("src/affectlab"):
             out.add(dep)
-    return out - EXEMPT
+    return out
 
 
 def flags_of(stage: dict) -> list[str]:
