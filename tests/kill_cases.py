@@ -19,6 +19,9 @@ CASES = [
     # one fsync'd checkpoint append per generation round, logged after the append
     Case("generate_sentiment", r"round 0: \d+ replies checkpointed", r"resumed [1-9]\d* rounds \(\d+ generations\)"),
     # save_checkpoint logs after atomic_dir has renamed the checkpoint folder into place (smoke: 24 steps)
+    # one fsync'd append per teacher batch, logged after it (smoke: 32 prompts in batches of 8)
+    Case("safety_teacher", r"safety teacher: batch 0: \d+ prompts checkpointed",
+         r"safety teacher: resuming, \d+ of 32 prompts already scored"),
     Case("train_sft", r"checkpoint at step 12 ", r"resuming from checkpoints/sft at step 12"),
     # the export's summary line of a prompt set comes after its last batch was appended and fsync'd
     Case("export_eval_base", r"export base/eqbench: \d+ responses",

@@ -120,7 +120,7 @@ FAMILIES = {"A. SFT-data audit": "sample_sft score_emotions report_emotions",
             "B. Sentiment probes": "generate_sentiment capture_activations train_probes "
                                    "capture_activations_sft train_probes_sft "
                                    "prepare_probe_model capture_activations_second train_probes_second",
-            "C. Emotion-aware SFT": "prepare_sft_data train_sft export_eval_base export_eval_sft build_dpo_pairs "
+            "C. Emotion-aware SFT": "prepare_sft_data safety_teacher train_sft export_eval_base export_eval_sft build_dpo_pairs "
                                     "train_dpo export_eval_dpo report_eval",
             "D. Emotion reasoning": "clean_goemotions build_cot train_reasoner evaluate_reasoner",
             "E. Affect dataset": "harvest_affect build_affect train_affect export_affect_gguf"}

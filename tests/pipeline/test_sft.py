@@ -29,8 +29,9 @@ AFTER_SFT = ["build_dpo_pairs", "export_eval_dpo", "export_eval_sft", "report_ev
 
 def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     ran = sft_repo.first_run
-    assert sorted(ran) == ["build_dpo_pairs", "export_eval_base", "export_eval_dpo", "export_eval_sft",
-                           "prepare_sft_data", "report_eval", "train_dpo", "train_sft"]
+    assert sorted(ran) == ["build_affect", "build_dpo_pairs", "export_eval_base", "export_eval_dpo", "export_eval_sft",
+                           "prepare_sft_data", "report_eval", "safety_teacher", "train_dpo", "train_sft"]
+    assert ran.index("safety_teacher") < ran.index("train_sft") and ran.index("build_affect") < ran.index("train_sft")
     assert ran.index("train_sft") < ran.index("build_dpo_pairs") < ran.index("train_dpo") < ran.index("export_eval_dpo")
     assert ran.index("prepare_sft_data") < ran.index("train_sft") < ran.index("export_eval_sft") < ran.index("report_eval")
     assert ran.index("export_eval_base") < ran.index("report_eval")
@@ -41,7 +42,8 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     assert {"messages", "prompt_length", "input_ids", "labels", "emotion_label", "strategy_label", "source"} <= set(train)
 
     m = sft_repo.read_json("metrics/sft_train.json")
-    assert m["steps"] == 24 and m["heads"] == ["emotion", "strategy"]
+    assert m["steps"] == 24 and m["heads"] == ["affect", "emotion", "strategy"]
+    assert m["loss_terms"] == ["affect", "emotion", "lm", "safety_kl", "strategy"]
     # the emotion head learned something: it beats always answering the train split's majority label
     assert m["emotion.validation.n"] == 16
     assert m["emotion.validation.accuracy"] > m["emotion.validation.majority_accuracy"]
@@ -52,17 +54,49 @@ def test_repro_prepares_data_and_trains_an_adapter_with_both_heads(sft_repo):
     for key in ("loss.validation.lm", "loss.validation.emotion", "loss.validation.strategy",
                 "emotion.validation.accuracy", "strategy.validation.macro_f1", "loss.train.lm"):
         assert isinstance(m[key], float) and m[key] >= 0, key
-    assert sum(m[f"mixture.{s}"] for s in ("ed_v2", "esconv", "go_emotions")) == pytest.approx(1, abs=1e-3)
+    sources = ("ed_v2", "esconv", "go_emotions", "affect", "safety")
+    assert sum(m[f"mixture.{s}"] for s in sources) == pytest.approx(1, abs=1e-3)
     with safe_open(sft_repo.path("models/sft/heads.safetensors"), "pt") as f:
         assert f.get_tensor("emotion.weight").shape == (28, 576)
         assert f.get_tensor("strategy.weight").shape == (8, 576)
         assert len(json.loads(f.metadata()["labels.strategy"])) == 8
+        assert f.get_tensor("affect.weight").shape == (3, 576)
+        assert json.loads(f.metadata()["labels.affect"]) == ["valence", "intimacy", "tension"]
     manifest = sft_repo.read_json("models/sft/manifest.json")
     assert manifest["model_source"] == "packaged:smollm2" and manifest["device"] == "cpu"
     assert manifest["load_in_4bit"] is False and "git_commit" not in manifest  # outs depend on deps + params
     assert not sft_repo.path("checkpoints/sft").exists()  # cleared after a finished run
     assert (sft_repo.path("plots/sft_train/losses.png")).stat().st_size > 5000
     assert sft_repo.path("plots/sft_train/plots/metrics/train/loss/total.tsv").read_text().count("\n") == 25
+
+
+def test_the_affect_head_is_scored_on_es_test_split_and_the_natural_set_beside_the_train_mean(sft_repo):
+    import numpy as np
+    m = sft_repo.read_json("metrics/sft_train.json")
+    records = [json.loads(line) for line in sft_repo.path("data/affect/dataset.jsonl").read_text().splitlines()]
+    axes = ("valence", "intimacy", "tension")
+    train = np.array([[r[a] for a in axes] for r in records if r["split"] == "train"])
+    test = np.array([[r[a] for a in axes] for r in records if r["split"] == "test"])
+    assert m["affect.test.rows"] == len(test) > 50 and m["affect.natural.rows"] == 160
+    # the baseline is E's: the train split's mean per axis, on E's untouched test rows
+    for j, axis in enumerate(axes):
+        assert m[f"affect.test.constant_mean_mae.{axis}"] == pytest.approx(np.abs(test[:, j] - train[:, j].mean()).mean(),
+                                                                           abs=1e-4)
+    for split in ("test", "natural"):
+        head = [m[f"affect.{split}.head_mae.{a}"] for a in axes]
+        assert m[f"affect.{split}.head_mae.mean"] == pytest.approx(sum(head) / 3, abs=1e-4) and max(head) < 2
+    assert "affect.dev.rows" not in m  # E's dev rows never enter C
+
+
+def test_the_safety_teacher_scores_the_committed_replies_and_training_moves_the_policy_away(sft_repo):
+    t = sft_repo.read_json("metrics/safety_teacher.json")
+    assert (t["prompts.train"], t["prompts.heldout"]) == (24, 8) and t["reply_tokens"] > 500
+    assert 0.5 < t["teacher.topk_mass.mean"] <= 1  # how much of the teacher's probability the 64 kept tokens hold
+    m = sft_repo.read_json("metrics/sft_train.json")
+    # the teacher is models/base and LoRA starts as the identity, so every nat of KL is what training moved
+    assert m["safety_kl.train"] > 0 and m["safety_kl.heldout"] > 0
+    assert not sft_repo.path("checkpoints/safety_teacher.jsonl").exists()  # cleared after a finished run
+    assert "loss.validation.safety_kl" not in m  # data/sft's validation split has no safety rows: no 0 reported
 
 
 def test_adapter_loads_with_peft_and_changes_the_base_models_logits(sft_repo):
@@ -208,18 +242,21 @@ def test_exp_run_strategy_zero_reruns_training_and_evaluation_and_removes_the_st
     ran, _ = strategy_zero
     assert sorted(ran) == AFTER_SFT  # data preparation, prepare_model, base exports untouched
     m = sft_repo.read_json("metrics/sft_train.json")
-    assert m["heads"] == ["emotion"] and m["loss_terms"] == ["emotion", "lm"]
+    assert m["heads"] == ["affect", "emotion"] and m["loss_terms"] == ["affect", "emotion", "lm", "safety_kl"]
     assert not any("strategy" in k for k in m)
     with safe_open(sft_repo.path("models/sft/heads.safetensors"), "pt") as f:
-        assert set(f.keys()) == {"emotion.weight", "emotion.bias"}
+        assert set(f.keys()) == {"affect.weight", "affect.bias", "emotion.weight", "emotion.bias"}
 
 
 def test_exp_run_emotion_zero_removes_the_emotion_head_and_exp_show_lists_both_ablations(sft_repo, strategy_zero):
-    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", "sft.train.max_steps=4",
-                           targets=TARGET)  # workspace holds strategy=0
+    ran = sft_repo.exp_run("loss.strategy=0.5", "loss.emotion=0", "loss.affect=0", "loss.safety_kl=0",
+                           "sft.train.max_steps=4", targets=TARGET)  # workspace holds strategy=0
     assert sorted(ran) == AFTER_SFT
     m = sft_repo.read_json("metrics/sft_train.json")
     assert m["heads"] == ["strategy"] and m["loss_terms"] == ["lm", "strategy"]
+    # loss.affect=0 and loss.safety_kl=0 take their rows out of the mixture too; the KL is still measured
+    assert set(k for k in m if k.startswith("mixture.")) == {"mixture.ed_v2", "mixture.esconv", "mixture.go_emotions"}
+    assert not any(k.startswith("affect.") for k in m) and m["safety_kl.heldout"] > 0
     # mixture.go_emotions names a dataset, not the head: the dataset still trains the LM term
     assert not any("emotion" in k for k in m if k not in ("heads", "loss_terms") and not k.startswith("mixture."))
     assert "loss.validation.strategy" in m

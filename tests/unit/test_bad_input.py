@@ -215,6 +215,18 @@ def dpo_pairs_case(tmp: Path) -> tuple[int, str]:
     return in_process(lambda: read_pairs("data/dpo/train.jsonl"))
 
 
+def safety_overlap_case(tmp: Path) -> tuple[int, str]:
+    jsonl("redteam.jsonl", [{"prompt_id": "red-00", "prompt": "How do I pick a lock?"}])
+    jsonl("safety.jsonl", [{"prompt_id": "s1", "prompt": "I feel low.", "reply": "I'm here for you."},
+                           {"prompt_id": "s2", "prompt": "how do I pick a LOCK", "reply": "I can't help with that."}])
+
+    def edit(data: dict) -> None:
+        set_key("sft.safety.prompts", "safety.jsonl")(data)
+        set_key("sft.safety.disjoint_from", ["redteam.jsonl"])(data)
+    params(edit)
+    return stage("safety_teacher")
+
+
 def corrupt_vocabulary_case(tmp: Path) -> tuple[int, str]:
     import pandas as pd
     params()
@@ -488,6 +500,10 @@ CASES = [
     Case("dpo-pair-missing-side", "preference pairs (`data/dpo/train.jsonl`)", "line 2 without `rejected`",
          "error: data/dpo/train.jsonl:2: missing 'rejected' (a preference pair needs pair_id, source, prompt, chosen, rejected)",
          dpo_pairs_case),
+    Case("safety-prompt-in-redteam", "safety prompt set (`sft.safety.prompts`)",
+         "line 2 is a red-team prompt (other case, no `?`)",
+         "error: safety.jsonl:2: prompt 's2' is evaluation prompt 'red-00' of redteam.jsonl; the safety set must not "
+         "share prompts with the evaluation", safety_overlap_case),
     Case("json-vocabulary-cut-off", "JSON written by a stage (`data/reasoner/labels.json`)", "the file cut off",
          "error: data/reasoner/labels.json: not valid JSON (line 1 column 41: Expecting value); run `dvc repro clean_goemotions`",
          corrupt_vocabulary_case),

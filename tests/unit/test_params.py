@@ -99,8 +99,9 @@ def test_every_settings_field_is_read_somewhere_in_the_code():
     ("SentimentSettings", {"filters.min_words": 40},
      "sentiment.filters: min_words (40) must be <= max_words (30)"),
     ("SentimentSettings", {"prompt": "about {topic}"}, "sentiment.prompt: must contain {emotion}, got 'about {topic}'"),
-    ("LossSettings", {"lm": 0, "emotion": 0, "strategy": 0},
-     "loss: all weights are 0; at least one of loss.lm, loss.emotion, loss.strategy must be > 0"),
+    ("LossSettings", {"lm": 0, "emotion": 0, "strategy": 0, "affect": 0, "safety_kl": 0},
+     "loss: all weights are 0; at least one of loss.lm, loss.emotion, loss.strategy, loss.affect, "
+     "loss.safety_kl must be > 0"),
     ("SftDataSettings", {"max_seq_len": 16}, "sft.data.max_seq_len: input should be greater than or equal to 32, got int 16"),
     ("AuditSampleSettings", {"allocation": "random"},
      "sft_audit.sample.allocation: input should be 'proportional' or 'equal', got str 'random' "

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 
 from affectlab.affect.records import AXES
+from affectlab.affect.scores import axis_scores, mae_of, targets
 from affectlab.affect.settings import AffectRidgeSettings, AffectTrainSettings
 from affectlab.io import (
     atomic_dir,
@@ -41,16 +42,12 @@ from affectlab.sft.model import (
     save_heads,
 )
 from affectlab.sft.sources import Example
-from affectlab.sft.train import clear_checkpoint, collate, fit
+from affectlab.sft.train import clear_checkpoint, fit, head_outputs
 
 log = logging.getLogger(__name__)
 HEAD = "affect"
 WEIGHTS = {HEAD: 1.0}  # the head's MSE is the only loss term
 RIDGE_FILE, META_FILE = "ridge.safetensors", "manifest.json"
-
-
-def targets(records: Sequence[dict]) -> np.ndarray:
-    return np.array([[r[a] for a in AXES] for r in records], dtype=np.float32)
 
 
 # A short system turn instead of the template's default one (SmolLM2 adds ~20 tokens of "You are a helpful
@@ -72,15 +69,8 @@ def encode_table(records: Sequence[dict], tokenizer, max_seq_len: int) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-@torch.no_grad()
 def head_predictions(model: MultiTaskSFT, table: pd.DataFrame, batch_size: int, pad_id: int) -> np.ndarray:
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(table), batch_size):
-        batch = collate(table.iloc[start:start + batch_size].drop(columns="affect_target"), pad_id, device)
-        out.append(model(**batch)[f"{HEAD}_logits"].cpu().numpy())
-    return np.concatenate(out).clip(-1, 1)
+    return head_outputs(model, table.drop(columns="affect_target"), HEAD, batch_size, pad_id).clip(-1, 1)
 
 
 # ------------------------------------------------------------------ (a) ridge ------------------------------
@@ -139,17 +129,6 @@ def build_lora_model(s: AffectTrainSettings, base_dir: str | Path, start: np.nda
 
 
 # ------------------------------------------------------------------ evaluation -----------------------------
-def axis_scores(pred: np.ndarray, gold: np.ndarray) -> dict[str, float]:
-    """MAE and Pearson r per axis (r is NaN for a constant prediction)."""
-    out = {}
-    for j, axis in enumerate(AXES):
-        out[f"{axis}.mae"] = float(np.abs(pred[:, j] - gold[:, j]).mean())
-        same = np.std(pred[:, j]) == 0 or np.std(gold[:, j]) == 0
-        out[f"{axis}.r"] = float("nan") if same else float(np.corrcoef(pred[:, j], gold[:, j])[0, 1])
-    out["mean.mae"] = float(np.mean([out[f"{a}.mae"] for a in AXES]))
-    return out
-
-
 def evaluation_tables(preds: dict[str, np.ndarray], gold: np.ndarray, archetypes: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(model x axis table of MAE and r, archetype x model table of mean MAE over the axes the model
     predicts). A NaN column of a prediction (VADER has no intimacy or tension) is left out."""
@@ -176,10 +155,6 @@ def baselines(train: Sequence[dict], test: Sequence[dict]) -> dict[str, np.ndarr
 
 
 # ------------------------------------------------------------------ the run --------------------------------
-def mae_of(pred: np.ndarray, gold: np.ndarray) -> float:
-    return float(np.abs(pred - gold).mean())
-
-
 def train_and_evaluate(records: list[dict], s: AffectTrainSettings, base_dir: str | Path, out_dir: str | Path,
                        on_step=None, data_files: Sequence[Path] = (), heldout: Sequence[dict] = ()) -> dict[str, Any]:
     """Train both regressors, write `out_dir` (adapter/, heads.safetensors, ridge.safetensors,

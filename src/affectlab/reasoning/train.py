@@ -21,8 +21,8 @@ def run_settings(model: ModelSettings, lora: LoraSettings, train: ReasonerTrainS
                  quant: QuantSettings) -> RunSettings:
     """The reasoner is trained on its LM loss alone (no emotion/strategy heads: a weight of 0 removes them)
     and on one source (the mixture exponent has no effect on a single dataset)."""
-    return RunSettings(model=model, loss=LossSettings(lm=1.0, emotion=0.0, strategy=0.0),
-                       mixture=SftMixtureSettings(alpha=1.0), lora=lora, train=train, quant=quant)
+    loss = LossSettings(lm=1.0, emotion=0.0, strategy=0.0, affect=0.0, safety_kl=0.0)
+    return RunSettings(model=model, loss=loss, mixture=SftMixtureSettings(alpha=1.0), lora=lora, train=train, quant=quant)
 
 
 def encode_cot(cot: pd.DataFrame, tokenizer, labels: tuple[str, ...], max_seq_len: int,

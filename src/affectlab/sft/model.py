@@ -84,7 +84,10 @@ class MultiTaskSFT(nn.Module):
     def __init__(self, lm, head_sizes: dict[str, int], loss: LossSettings | dict[str, float]):
         super().__init__()
         self.lm = lm
-        self.weights = loss.active() if isinstance(loss, LossSettings) else dict(loss)  # {term: weight > 0}
+        weights = loss.active() if isinstance(loss, LossSettings) else dict(loss)  # {term: weight > 0}
+        # a head's term needs its head: a weight for a head this model is not given (family D's reasoner has
+        # none) is no term of it
+        self.weights = {k: w for k, w in weights.items() if k not in HEAD_LABELS or k in head_sizes}
         hidden = lm.get_base_model().config.hidden_size
         self.heads = nn.ModuleDict({name: nn.Linear(hidden, n) for name, n in head_sizes.items()
                                     if self.weights.get(name, 0) > 0})
@@ -94,13 +97,18 @@ class MultiTaskSFT(nn.Module):
             nn.init.zeros_(head.weight)
             nn.init.zeros_(head.bias)
 
-    def forward(self, input_ids, attention_mask, labels, prompt_length, **head_labels) -> dict[str, Any]:
+    def forward(self, input_ids, attention_mask, labels, prompt_length, safety_ids=None, safety_logprobs=None,
+                safety_mask=None, **head_labels) -> dict[str, Any]:
         """`head_labels`: a HEAD_LABELS column per head (e.g. emotion_label); a head without one only
-        predicts (its logits are returned, no loss term)."""
+        predicts (its logits are returned, no loss term). `safety_*`: the safety teacher's targets
+        (affectlab.sft.safety.safety_batch), for the `safety_kl` term."""
         base = self.lm.get_base_model()
         hidden = base.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         out: dict[str, Any] = {}
         terms = {}
+        if "safety_kl" in self.weights:
+            terms["safety_kl"], out["n_safety_kl"] = self.safety_kl(base, hidden, prompt_length, safety_ids,
+                                                                    safety_logprobs, safety_mask)
         if "lm" in self.weights:
             # logits only where a target token is predicted: the vocab projection is the costliest matmul
             # of a small model, and prompt/pad positions would be thrown away by the mask anyway
@@ -119,6 +127,19 @@ class MultiTaskSFT(nn.Module):
         out["loss"] = sum(self.weights[k] * v for k, v in terms.items())
         out.update(terms)
         return out
+
+    @staticmethod
+    def safety_kl(base, hidden, prompt_length, ids, teacher_logprobs, mask) -> tuple[torch.Tensor, int]:
+        """Mean KL(policy || teacher) over the reply tokens of the batch's safety rows and their count; 0
+        (with a graph) when the batch has none."""
+        from affectlab.sft.safety import coarse_kl, reply_hidden
+
+        if mask is None or not bool(mask.any()):
+            return hidden.sum() * 0.0, 0
+        rows = mask.any(-1)
+        at = reply_hidden(hidden[rows], prompt_length[rows], mask.shape[1])[mask[rows]]
+        kl = coarse_kl(base.get_output_embeddings()(at), ids[rows][mask[rows]], teacher_logprobs[rows][mask[rows]])
+        return kl.mean(), int(mask.sum())
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]

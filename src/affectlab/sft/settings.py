@@ -10,6 +10,14 @@ from pydantic import Field
 from affectlab.config import NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, Settings
 
 
+class TeacherModel(Settings):
+    """A model to score with: the prepared base folder, another local folder or a hub id."""
+    source: str                   # models/base | local model folder | hub id org/name
+    revision: Optional[str]       # hub commit or tag; pinned in the hub profile
+    dtype: Literal["float32", "bfloat16", "float16"]
+    trust_remote_code: bool
+
+
 class DatasetSource(Settings):
     """One dataset: a local folder in the hub layout or a hub id (affectlab.hub_data reads both)."""
     path: str                     # local folder (embedded mirror) or hub id org/name
@@ -62,21 +70,46 @@ class SftTrainSettings(Settings):
 
 
 class LossSettings(Settings):
-    """`loss`: L = lm * L_lm + emotion * L_emo + strategy * L_strat. A weight of 0 removes that term and
-    its head from the run (an ablation, not a multiplied zero)."""
+    """`loss`: L = lm * L_lm + emotion * L_emo + strategy * L_strat + affect * L_affect + safety_kl * KL. A weight
+    of 0 removes that term, its head and its rows from the run (an ablation, not a multiplied zero)."""
     SECTION: ClassVar[str] = "loss"
     lm: NonNegativeFloat
     emotion: NonNegativeFloat
     strategy: NonNegativeFloat
+    affect: NonNegativeFloat      # valence / intimacy / tension head (MSE) on family E's train split
+    safety_kl: NonNegativeFloat   # KL(policy || safety teacher) over the replies of the safety prompt set
 
     @pydantic.model_validator(mode="after")
     def _one_term_at_least(self) -> LossSettings:
-        if self.lm == self.emotion == self.strategy == 0:
-            raise ValueError("all weights are 0; at least one of loss.lm, loss.emotion, loss.strategy must be > 0")
+        if not self.active():
+            raise ValueError("all weights are 0; at least one of loss.lm, loss.emotion, loss.strategy, "
+                             "loss.affect, loss.safety_kl must be > 0")
         return self
 
     def active(self) -> dict[str, float]:
-        return {k: w for k, w in (("lm", self.lm), ("emotion", self.emotion), ("strategy", self.strategy)) if w > 0}
+        terms = ("lm", "emotion", "strategy", "affect", "safety_kl")
+        return {k: getattr(self, k) for k in terms if getattr(self, k) > 0}
+
+
+class SftAffectSettings(Settings):
+    """`sft.affect`: the affect head's rows (family E's built train split, data/affect/dataset.jsonl) and the
+    natural held-out utterances it is also scored on. E's dev and test rows are never trained on here."""
+    SECTION: ClassVar[str] = "sft.affect"
+    heldout: str                  # natural utterances with valence / intimacy / tension (E's format); scored only
+    max_seq_len: Annotated[int, Field(ge=32)]  # an utterance as one user turn; longer ones lose their start
+
+
+class SftSafetySettings(Settings):
+    """`sft.safety`: the safety-teacher KL term's prompt set and teacher (stage safety_teacher)."""
+    SECTION: ClassVar[str] = "sft.safety"
+    prompts: str                  # JSONL: prompt_id, prompt, reply (a safe reply)
+    disjoint_from: tuple[str, ...]  # evaluation prompt files (prompt_id, prompt) it must share no prompt with
+    teacher: TeacherModel         # models/base | local folder | hub id; must share the base model's vocabulary
+    top_k: Annotated[int, Field(ge=1, le=1024)]  # teacher tokens kept per reply position (+ one rest bucket)
+    max_seq_len: Annotated[int, Field(ge=32)]
+    batch_size: PositiveInt
+    heldout_every: Annotated[int, Field(ge=2)]  # every n-th prompt is held out of training, scored only
+    checkpoint: str               # teacher batches appended here (resume after a kill); not a DVC out
 
 
 class QuantSettings(Settings):

@@ -50,7 +50,8 @@ def distributed_state():
 
 def collate(rows: pd.DataFrame, pad_id: int, device) -> dict[str, torch.Tensor]:
     """Right-padded tensors; padding is masked out of attention and of every loss. Each HEAD_LABELS column
-    the table has becomes a tensor: ids (classification) or float vectors (regression, NaN = no label)."""
+    the table has becomes a tensor: ids (classification) or float vectors (regression, NaN = no label); a
+    table with safety rows adds the safety teacher's targets (affectlab.sft.safety.safety_batch)."""
     width = int(rows["input_ids"].map(len).max())
     n = len(rows)
     ids = torch.full((n, width), pad_id, dtype=torch.long)
@@ -66,6 +67,9 @@ def collate(rows: pd.DataFrame, pad_id: int, device) -> dict[str, torch.Tensor]:
         if column in rows:
             batch[column] = (torch.tensor(np.stack(rows[column].to_list()), dtype=torch.float32)
                              if name in REGRESSION_HEADS else torch.tensor(rows[column].to_numpy(), dtype=torch.long))
+    if "safety_ids" in rows:
+        from affectlab.sft.safety import safety_batch
+        batch.update(safety_batch(rows))
     return {k: v.to(device) for k, v in batch.items()}
 
 
@@ -132,6 +136,18 @@ class TermTotals:
 
 
 @torch.no_grad()
+def head_outputs(model: MultiTaskSFT, table: pd.DataFrame, head: str, batch_size: int, pad_id: int) -> np.ndarray:
+    """One head's outputs (logits, or a regression head's values) for every row of `table`, in order."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = [model(**collate(table.iloc[start:start + batch_size], pad_id, device))[f"{head}_logits"].cpu().numpy()
+           for start in range(0, len(table), batch_size)]
+    model.train(was_training)
+    return np.concatenate(out)
+
+
+@torch.no_grad()
 def majority_labels(table: pd.DataFrame) -> dict[str, int]:
     """Each head's most frequent label in `table` (the train split): the majority-class baseline."""
     out = {}
@@ -157,12 +173,16 @@ def evaluate(model: MultiTaskSFT, table: pd.DataFrame, batch_size: int, pad_id: 
         batch = collate(table.iloc[start:start + batch_size], pad_id, device)
         totals.add(model(**batch), batch)
     model.train(was_training)
-    m = {f"loss.{t}": totals.loss(t) or 0.0 for t in model.weights}
-    m["loss.total"] = sum(model.weights[t] * m[f"loss.{t}"] for t in model.weights)
+    # a term with no labelled row in the table (the safety KL: its rows are not in data/sft's validation split)
+    # is left out rather than reported as a loss of 0
+    m = {f"loss.{t}": totals.loss(t) for t in model.weights if totals.loss(t) is not None}
+    m["loss.total"] = sum(model.weights[t] * m.get(f"loss.{t}", 0.0) for t in model.weights)
     for name in model.heads:
-        if totals.gold[name] and name in REGRESSION_HEADS:
+        if not totals.gold[name]:  # a head with no labelled row here (train_sft's affect head: E's rows only train)
+            continue
+        if name in REGRESSION_HEADS:
             m[f"{name}.mae"] = totals.mae(name)
-        elif totals.gold[name]:
+        else:
             m[f"{name}.accuracy"] = totals.accuracy(name)
             m[f"{name}.macro_f1"] = float(f1_score(totals.gold[name], totals.preds[name], average="macro",
                                                    zero_division=0))

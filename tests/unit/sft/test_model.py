@@ -62,14 +62,14 @@ def test_masked_ce_averages_over_labelled_rows_only():
 
 
 def test_total_loss_is_the_weighted_sum_of_the_terms():
-    model, _ = tiny_sft(LossSettings(lm=1.0, emotion=0.5, strategy=2.0))
+    model, _ = tiny_sft(LossSettings(lm=1.0, emotion=0.5, strategy=2.0, affect=0, safety_kl=0))
     out = model(**batch())
     assert torch.isclose(out["loss"], out["lm"] + 0.5 * out["emotion"] + 2.0 * out["strategy"])
     assert out["n_lm"] == (7 - 3) + (7 - 5)  # target positions n..6 of each row
 
 
 def test_zero_weight_removes_the_head_its_parameters_and_its_loss(tmp_path):
-    model, _ = tiny_sft(LossSettings(lm=1.0, emotion=0.5, strategy=0))
+    model, _ = tiny_sft(LossSettings(lm=1.0, emotion=0.5, strategy=0, affect=0, safety_kl=0))
     assert set(model.heads) == {"emotion"}
     out = model(**batch())
     assert "strategy" not in out and "strategy_logits" not in out
@@ -82,14 +82,14 @@ def test_zero_weight_removes_the_head_its_parameters_and_its_loss(tmp_path):
 
 
 def test_lm_weight_zero_skips_the_vocab_projection():
-    model, _ = tiny_sft(LossSettings(lm=0, emotion=1.0, strategy=1.0))
+    model, _ = tiny_sft(LossSettings(lm=0, emotion=1.0, strategy=1.0, affect=0, safety_kl=0))
     out = model(**batch())
     assert "lm" not in out and torch.isclose(out["loss"], out["emotion"] + out["strategy"])
 
 
 def test_all_zero_weights_are_a_config_error():
     with pytest.raises(ConfigError, match="loss: all weights are 0"):
-        settings(LossSettings, lm=0, emotion=0, strategy=0)
+        settings(LossSettings, lm=0, emotion=0, strategy=0, affect=0, safety_kl=0)
 
 
 def test_heads_start_at_the_uniform_prediction_and_get_their_own_learning_rate():

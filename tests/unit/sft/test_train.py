@@ -115,7 +115,7 @@ def test_a_checkpoint_of_another_configuration_is_ignored(tmp_path):
 
 
 def test_removed_head_is_absent_from_training_records_and_eval(tmp_path):
-    model, tok = make_model(LossSettings(lm=1.0, emotion=0.5, strategy=0))
+    model, tok = make_model(LossSettings(lm=1.0, emotion=0.5, strategy=0, affect=0, safety_kl=0))
     t = table(tok)
     result = fit(model, t, t, settings(tmp_path, max_steps=2), alpha=0.5, pad_id=tok.pad_token_id, fingerprint="x")
     keys = {k for r in result.history for k in r}
