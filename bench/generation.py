@@ -1,6 +1,9 @@
 """Benchmark: plain `model.generate` vs the shared generation helper vs CTranslate2 (float32; `--int8` adds its
 int8 weights; `--static-compile` adds generate with a static cache and a compiled forward), on the embedded
-default's own prompts, batch sizes and decoding, with a matmul limit measured in the same run. Run from the repo root after `dvc repro prepare_model`, with ctranslate2 importable:
+default's own prompts, batch sizes and decoding, with a matmul limit measured in the same run. Run from the
+repo root after `dvc repro prepare_model`, with ctranslate2 importable (not a dependency of the pipeline, which
+does not use it: `pip install ctranslate2==4.8.5`; its engine and tests are bench/ctranslate2_engine.py and
+`python -m pytest bench/test_ctranslate2_engine.py`):
 
     python bench/generation.py [--rounds 1] [--export-batches 1] [--threads N] [--int8] [--static-compile]
 
@@ -64,7 +67,7 @@ import torch
 from affectlab.config import load_params
 from affectlab.evaluation.prompt_sets import load_eqbench, load_prompt_file
 from affectlab.evaluation.settings import EvalExportSettings
-from affectlab.ctranslate2_engine import ct2_generate_ids, ct2_generator
+from ctranslate2_engine import ct2_generate_ids, ct2_generator  # bench/, beside this script
 from affectlab.generation import Decoding, _eos_ids, generate_ids, plain_generate, render_prompts
 from affectlab.models import load_base
 from affectlab.sentiment import SentimentSettings, read_topics

@@ -1,9 +1,11 @@
+"""bench/ctranslate2_engine.py on a tiny random llama (run by hand: `python -m pytest bench/test_ctranslate2_engine.py`;
+ctranslate2 is no dependency of the pipeline, so CI does not collect bench/)."""
 import pytest
 import torch
 
 pytest.importorskip("ctranslate2")
 
-from affectlab.ctranslate2_engine import convert, ct2_generate_ids, ct2_generator, model_key  # noqa: E402
+from ctranslate2_engine import convert, ct2_generate_ids, ct2_generator, model_key  # noqa: E402
 from affectlab.generation import Decoding, generate_ids  # noqa: E402
 from affectlab.tiny_models import tiny_causal_lm  # noqa: E402
 
