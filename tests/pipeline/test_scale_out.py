@@ -24,7 +24,9 @@ def prepared(dvc_template, tmp_path_factory):
     from harness import clone_template
     repo = clone_template(dvc_template, tmp_path_factory.mktemp("scale") / "repo")
     repo.set_params(SMALL)
-    assert repo.repro("prepare_sft_data") == ["prepare_sft_data"]
+    # train_sft's inputs: data/sft, the safety teacher's targets, family E's built dataset
+    assert sorted(repo.repro("prepare_sft_data", "safety_teacher", "build_affect")) == [
+        "build_affect", "prepare_sft_data", "safety_teacher"]
     repo.commit("prepared sft data")
     return repo
 
@@ -41,7 +43,9 @@ def out_files(repo) -> list[str]:
 
 
 def test_two_torchrun_processes_train_disjoint_halves_of_the_global_batch_and_match_one_process(repo):
+    from affectlab.sft.affect_head import read_splits
     from affectlab.sft.mixture import MixtureSampler
+    from affectlab.sft.safety import safety_table
 
     start = time.perf_counter()
     assert repo.repro("train_sft") == ["train_sft"]  # one process, batch 4
@@ -59,7 +63,11 @@ def test_two_torchrun_processes_train_disjoint_halves_of_the_global_batch_and_ma
     firsts = {int(r): [int(i) for i in rows.split(",")] for r, rows in FIRST_ROWS.findall(log)}
     assert sorted(firsts) == [0, 1], log[-3000:]
     train = pd.read_parquet(repo.path("data/sft/train.parquet"), columns=["source"])
-    global_batch = MixtureSampler(train["source"].tolist(), repo.params()["sft"]["mixture"]["alpha"], 0).batch(4)
+    # the table train_and_save samples: data/sft's train rows, then the safety rows, then family E's train rows
+    safety = safety_table(repo.path("data/safety/teacher.safetensors"))
+    sources = [*train["source"], *["safety"] * int((safety["split"] == "train").sum()),
+               *["affect"] * len(read_splits(repo.path("data/affect/dataset.jsonl"))["train"])]
+    global_batch = MixtureSampler(sources, repo.params()["sft"]["mixture"]["alpha"], 0).batch(4)
     assert firsts[0] == global_batch[:2] and firsts[1] == global_batch[2:]
     assert firsts[0] != firsts[1]
 

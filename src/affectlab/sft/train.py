@@ -96,9 +96,13 @@ class TermTotals:
         self.batches += 1
         self.sums["total"] += out["loss"].item() if total is None else total
         for term in self.core.weights:
+            if term not in out:  # a head whose labels this table does not carry only predicts
+                continue
             self.sums[term] += out[term].item() * out[f"n_{term}"]
             self.sums[f"n_{term}"] += out[f"n_{term}"]
         for name in self.core.heads:
+            if HEAD_LABELS[name] not in batch:
+                continue
             y = batch[HEAD_LABELS[name]]
             if name in REGRESSION_HEADS:
                 keep = ~torch.isnan(y).any(-1)

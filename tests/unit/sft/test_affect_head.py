@@ -81,3 +81,16 @@ def test_a_dataset_row_of_no_split_is_named(tmp_path):
     path.write_text(json.dumps({"text": "hi", "split": "train"}) + "\n" + json.dumps({"text": "x", "split": "val"}) + "\n")
     with pytest.raises(InputError, match=rf"^{path}:2: split must be train, dev or test, got 'val'"):
         affect_head.read_splits(path)
+
+
+def test_a_model_with_the_affect_head_evaluates_a_table_without_affect_labels():
+    """The saved SFT model on data/sft's validation split (no `affect_target` column): the head only predicts."""
+    from affectlab.sft.train import evaluate
+    lm, tok = tiny_causal_lm(hidden=64)
+    model = MultiTaskSFT(add_lora(lm, settings(LoraSettings), quantized=False), {"affect": 3, "emotion": 28},
+                         {"lm": 1.0, "emotion": 0.5, "affect": 1.0})
+    table = affect_head.affect_rows(RECORDS, tok, 64, "validation").drop(columns="affect_target")
+    table["emotion_label"] = [3, 5, IGNORE]
+    m = evaluate(model, table, 2, tok.pad_token_id, "cpu")
+    assert m["emotion.n"] == 2 and "loss.emotion" in m
+    assert not any(k.startswith(("affect", "loss.affect")) for k in m)
