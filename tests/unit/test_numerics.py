@@ -34,5 +34,8 @@ def test_logits_are_bitwise_the_same_under_one_or_two_threads_and_alone_or_in_a_
 
 
 def test_the_check_sees_the_difference_without_strict_mode():
-    # MKL's plain reproducibility mode still splits products by batch shape: the check above is not blind
-    assert run_check(MKL_CBWR="AUTO")[1] == "False"
+    # The check above is not blind: without STRICT, MKL splits some product by thread count or batch shape. Which
+    # one, and in which mode, depends on the CPU: on the machine of 2026-12-04 plain AUTO split by batch shape; on
+    # an AMD EPYC (2026-12-05) AUTO was invariant and COMPATIBLE split by thread count (same result every run).
+    seen = {mode: run_check(MKL_CBWR=mode) for mode in ("AUTO", "COMPATIBLE")}
+    assert any("False" in checks for checks in seen.values()), seen

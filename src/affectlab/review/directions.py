@@ -58,6 +58,10 @@ DIRECTIONS: tuple[tuple[tuple[str, ...], str, str | None], ...] = (
     (("sft_train",), "*.validation.majority_accuracy", NONE),
     (("sft_train",), "*.validation.accuracy", HIGHER),
     (("sft_train",), "*.validation.macro_f1", HIGHER),
+    # the affect head against E's constant mean; the drift from the safety teacher (lower = nearer its replies)
+    (("sft_train",), "affect.*.head_mae.*", LOWER),
+    (("sft_train",), "affect.*.constant_mean_mae.*", NONE),
+    (("sft_train",), "safety_kl.*", LOWER),
     (("sft_data",), "truncated.*", LOWER),
     # C, DPO: the held-out pairs; the SFT model before DPO is the baseline
     (("dpo",), "heldout.sft.*", NONE),

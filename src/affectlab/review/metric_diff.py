@@ -24,7 +24,7 @@ FAMILIES = {"model": "shared",
             "sentiment_data": "B", "activations": "B", "probes": "B",
             "activations_sft": "B-sft", "probes_sft": "B-sft",
             "probe_second_model": "B-second", "activations_second": "B-second", "probes_second": "B-second",
-            "sft_data": "C", "sft_train": "C", "eval": "C", "dpo_pairs": "C", "dpo": "C",
+            "sft_data": "C", "safety_teacher": "C", "sft_train": "C", "eval": "C", "dpo_pairs": "C", "dpo": "C",
             "reasoner_data": "D", "reasoner_cot": "D", "reasoner_train": "D", "reasoner_eval": "D",
             "affect_harvest": "E", "affect_data": "E", "affect_train": "E", "affect_export": "E"}
 
