@@ -5,8 +5,11 @@ Reads  models/base (backend: transformers) or an ollama server, data/embedded/se
 Writes data/sentiment/generated.jsonl, metrics/sentiment_data.json
        (checkpoint in .cache/sentiment/<params hash>.jsonl, removed when the stage succeeds)
 Params sentiment.*, model.source
+Runs under `torchrun --nproc_per_node N`: each process samples a share of every round, the main process writes
+(the accepted set differs from one process's: docs/sharing-and-scaling.md).
 """
 from affectlab.config import load_params, stage_main
+from affectlab.distributed import is_main_process
 from affectlab.io import write_jsonl_atomic
 from affectlab.metrics import write_metrics
 from affectlab.models import ModelSettings, load_base
@@ -28,6 +31,8 @@ def main() -> None:
                                       name=load_params(ModelSettings).source)
     checkpoint = checkpoint_path(p, topics, backend.name)
     rows, metrics = generate_sentences(p, topics, backend, checkpoint)
+    if not is_main_process():  # `torchrun`: each process sampled its share of every round; the main one writes
+        return
     write_jsonl_atomic(rows, OUT)
     write_metrics(metrics, METRICS, "generate_sentiment")
     checkpoint.unlink()  # the outs now hold everything; a forced re-run regenerates the same rows

@@ -1,6 +1,7 @@
 """Inference in two real processes (`torchrun`, gloo on CPU) equals one process, byte for byte: the export of
 greedy replies (tiny LM through generate_chat and export_model, as export_eval runs them) and emotion scores
 (the nade default and the hf backend, as score_emotions runs them)."""
+import json
 import os
 import subprocess
 import sys
@@ -96,3 +97,63 @@ def test_two_torchrun_processes_export_and_score_byte_identical_to_one(tmp_path,
     assert len((one / "export/qual.jsonl").read_text().splitlines()) == 7
     # each process kept its own checkpoint of what it answered
     assert sorted(p.name for p in (two / "ckpt").iterdir()) == ["base_qual.1.jsonl", "base_qual.jsonl"]
+
+
+SENTIMENT_SCRIPT = """
+import json, sys
+sys.path[:0] = [{tests!r}, {fakes!r}]
+from pathlib import Path
+from affectlab.distributed import is_main_process, process_index
+from affectlab.sentiment.collection import checkpoint_path, generate_sentences
+from sentiment_fakes import TOPICS, FakeBackend, make_settings
+
+out = Path(sys.argv[1])
+backend = FakeBackend()
+p = make_settings()
+checkpoint = checkpoint_path(p, TOPICS, backend.name, out / "ckpt")
+rows, metrics = generate_sentences(p, TOPICS, backend, checkpoint)
+print(f"process {{process_index()}} sampled with seeds {{backend.seeds}}", flush=True)
+if is_main_process():
+    (out / "rows.json").write_text(json.dumps(rows))
+    (out / "metrics.json").write_text(json.dumps(metrics))
+"""
+
+
+def test_generate_sentiment_in_two_processes_samples_a_share_of_each_round_per_process(tmp_path):
+    """Two `torchrun` processes: process k samples its half of every round (seed: the round's, or derived from
+    it for k = 1), both see the whole round, the main one writes: the rows equal one process calling the same
+    backend on the two halves in order. One process keeps calling it once per round with the round's seed."""
+    from affectlab.sentiment.collection import round_seed, generate_sentences
+    sys.path.insert(0, str(TESTS / "unit" / "sentiment"))
+    from sentiment_fakes import TOPICS, FakeBackend, make_settings
+
+    class HalvesInOrder(FakeBackend):
+        def __call__(self, prompts, seed):
+            first = share(len(prompts), 0, 2)
+            return (FakeBackend.__call__(self, prompts[:first.stop], seed)
+                    + FakeBackend.__call__(self, prompts[first.stop:], round_seed(seed, 1)))
+
+    expected, _ = generate_sentences(make_settings(), TOPICS, HalvesInOrder(), tmp_path / "expected.jsonl")
+    script = tmp_path / "sentiment.py"
+    script.write_text(SENTIMENT_SCRIPT.format(tests=str(TESTS), fakes=str(TESTS / "unit" / "sentiment")))
+    out = tmp_path / "two"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env.pop("WORLD_SIZE", None)
+    proc = subprocess.run([str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc_per_node", "2",
+                           str(script), str(out)], env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = json.loads((out / "rows.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    # the same rows, except that each records the seed of the share it was drawn in
+    assert [{**r, "seed": None} for r in got] == [{**r, "seed": None} for r in expected] and len(got) == 20
+    assert metrics["processes"] == 2 and metrics["accepted"] == 20
+    rounds = metrics["rounds"]
+    seeds = [round_seed(3, r) for r in range(rounds)]
+    assert f"process 0 sampled with seeds {seeds}" in proc.stdout
+    assert f"process 1 sampled with seeds {[round_seed(s, 1) for s in seeds]}" in proc.stdout
+    assert {r["seed"] for r in got} <= set(seeds) | {round_seed(s, 1) for s in seeds}
+    assert any(r["seed"] not in seeds for r in got)  # some accepted rows come from process 1's shares
+    # one checkpoint, written by the main process, under a key of its own (N = 2 draws otherwise than N = 1)
+    written = list((out / "ckpt").iterdir())
+    assert len(written) == 1 and len(written[0].read_text().splitlines()) == metrics["generated"]

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from affectlab.distributed import is_main_process, map_batches, share, world_size
 from affectlab.errors import ConfigError, InputError
 from affectlab.io import append_jsonl, fingerprint, read_jsonl
 from affectlab.progress import progress, timed
@@ -49,13 +50,30 @@ def read_topics(path: str | Path) -> list[str]:
 
 def checkpoint_path(p: SentimentSettings, topics: list[str], model_name: str, folder: Path = CHECKPOINT_DIR) -> Path:
     """A checkpoint per configuration: a params change starts a fresh one instead of mixing runs.
-    max_generations and the ollama timeout are left out so raising them resumes."""
+    max_generations and the ollama timeout are left out so raising them resumes. Under N > 1 processes the
+    rounds are drawn otherwise (generate_round), so N is part of the key."""
     key = p.model_dump(mode="json", exclude={"max_generations": True, "ollama": {"timeout"}})
-    return folder / f"{fingerprint([key, topics, model_name])}.jsonl"
+    processes = [world_size()] if world_size() > 1 else []  # one process keeps the key it always had
+    return folder / f"{fingerprint([key, topics, model_name, *processes])}.jsonl"
 
 
 def round_seed(seed: int, round_no: int) -> int:
     return int(np.random.SeedSequence([seed, round_no]).generate_state(1)[0])
+
+
+def generate_round(backend: Backend, prompts: list[str], seed: int) -> list[tuple[int, str]]:
+    """(seed, reply) per prompt, in prompt order. One process samples the whole round with the round's seed.
+    Under `torchrun --nproc_per_node N` / `accelerate launch`, process k samples a contiguous share of the
+    prompts, share 0 with the round's seed and share k with round_seed(seed, k), and every process gets the
+    whole round back (each needs the accepted counts to plan the next one). Sampled draws depend on the batch
+    they are drawn in (one random stream per batch, a nucleus width per batch), so N processes accept a
+    different, equally distributed set than one; the seed each reply was drawn with is kept with it."""
+    n = world_size()
+    ranges = [share(len(prompts), k, n) for k in range(n)]
+    shares = [(k, prompts[r.start:r.stop]) for k, r in enumerate(ranges)]
+    seeds = [seed if k == 0 else round_seed(seed, k) for k in range(n)]
+    replies = map_batches(lambda s: backend(s[1], seeds[s[0]]) if s[1] else [], shares, desc="round shares")
+    return [(seeds[k], reply) for (k, _), part in zip(shares, replies) for reply in part]
 
 
 class Collector:
@@ -212,18 +230,19 @@ def generate_sentences(p: SentimentSettings, topics: list[str], backend: Backend
                     + f" accepted (rejected: {dict(collector.rejected)}); raise it or loosen sentiment.filters "
                     "(a re-run resumes from the checkpoint)")
             slots = planner.plan(collector.deficit())
-            seed = round_seed(p.seed, r)
-            replies = backend([planner.prompt(emotion, topic) for _, emotion, topic in slots], seed)
+            drawn = generate_round(backend, [planner.prompt(emotion, topic) for _, emotion, topic in slots],
+                                   round_seed(p.seed, r))
             raw_rows = [{"round": r, "slot": i, "of": len(slots), "label": label, "sub_emotion": emotion,
                          "topic": topic, "seed": seed, "reply": reply}
-                        for i, ((label, emotion, topic), reply) in enumerate(zip(slots, replies))]
-            append_jsonl(raw_rows, checkpoint)
-            log.info("round %d: %d replies checkpointed to %s", r, len(raw_rows), checkpoint)
+                        for i, ((label, emotion, topic), (seed, reply)) in enumerate(zip(slots, drawn))]
+            if is_main_process():  # every process holds the whole round; one writes it
+                append_jsonl(raw_rows, checkpoint)
+                log.info("round %d: %d replies checkpointed to %s", r, len(raw_rows), checkpoint)
             collector.consume(raw_rows)
             stats["n"] += len(raw_rows)
             r += 1
     metrics = collector.metrics()
-    metrics.update(rounds=r, resumed_rounds=len(done_rounds), seconds=stats["seconds"],
+    metrics.update(rounds=r, resumed_rounds=len(done_rounds), processes=world_size(), seconds=stats["seconds"],
                    generations_per_s=stats["n"] / stats["seconds"] if stats["seconds"] else 0.0)
     return collector.rows(), metrics
 
