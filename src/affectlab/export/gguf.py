@@ -149,14 +149,17 @@ def load_gguf(path: str | Path):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from affectlab.models import one_gguf_parse
+
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such GGUF; run `dvc repro export_affect_gguf` or `python -m affectlab.export gguf`")
     try:
         # a GGUF holds weights and metadata only: never remote code
-        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name, trust_remote_code=False)
-        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32,
-                                                     trust_remote_code=False)
+        with one_gguf_parse():
+            tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name, trust_remote_code=False)
+            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32,
+                                                         trust_remote_code=False)
     except (OSError, ValueError) as e:
         raise ModelError(f"{path}: cannot load the GGUF ({type(e).__name__}: {str(e).splitlines()[0]})") from None
     return model.eval(), tokenizer
