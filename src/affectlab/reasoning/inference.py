@@ -35,7 +35,10 @@ def label_logprobs(model, tokenizer, texts: Sequence[str], reasonings: Sequence[
                                 add_special_tokens=False).to(model.device)
                 mask = enc["attention_mask"]
                 pos = (mask.cumsum(-1) - 1).clamp(min=0)
-                res = model(input_ids=enc["input_ids"], attention_mask=mask, position_ids=pos, use_cache=True)
+                # logits of the last position only: the vocab projection of every prompt position was most
+                # of the pass's memory (35 rows x ~100 positions x 49k floats) and was thrown away
+                res = model(input_ids=enc["input_ids"], attention_mask=mask, position_ids=pos, use_cache=True,
+                            logits_to_keep=1)
                 first = torch.log_softmax(res.logits[:, -1].float(), -1)
                 n = mask.shape[0]
                 for j, ids in enumerate(label_ids):

@@ -131,6 +131,7 @@ def completion_logps(model, tokenizer, pairs: Sequence[dict], max_length: int, b
         raise InputError(f"a reply is longer than dpo.max_length={max_length} tokens leaves room for; raise it")
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     out = []
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA layers stay in
     with torch.inference_mode():
         for start in range(0, len(seqs), batch_size):
             batch = seqs[start:start + batch_size]
@@ -138,10 +139,16 @@ def completion_logps(model, tokenizer, pairs: Sequence[dict], max_length: int, b
             ids = torch.tensor([s["input_ids"] + [pad] * (width - len(s["input_ids"])) for s in batch])
             labels = torch.tensor([s["labels"] + [IGNORE] * (width - len(s["labels"])) for s in batch])
             mask = (torch.arange(width)[None, :] < torch.tensor([len(s["input_ids"]) for s in batch])[:, None]).long()
-            logits = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)).logits[:, :-1].float()
-            target = labels[:, 1:].to(logits.device)
-            lp = torch.log_softmax(logits, -1).gather(-1, target.clamp(min=0)[..., None])[..., 0]
-            out += (lp * (target != IGNORE)).sum(-1).tolist()
+            # vocab logits at the reply positions only (as train_sft does): the prompt's ~200 positions x 49k
+            # logits per row were most of the pass and were masked out
+            hidden = base.get_decoder()(input_ids=ids.to(base.device),
+                                        attention_mask=mask.to(base.device)).last_hidden_state[:, :-1]
+            target = labels[:, 1:].to(hidden.device)
+            sel = target != IGNORE
+            lp = torch.zeros(target.shape, device=hidden.device)
+            logits = base.get_output_embeddings()(hidden[sel]).float()
+            lp[sel] = torch.log_softmax(logits, -1).gather(-1, target[sel][:, None])[:, 0]
+            out += lp.sum(-1).tolist()
     return np.asarray(out, dtype=float).reshape(-1, 2)
 
 
