@@ -29,7 +29,7 @@ def main() -> None:
     rows = safety.read_safety_prompts(p.prompts, {path: load_prompt_file(path) for path in p.disjoint_from})
     tokenizer = load_base_tokenizer(BASE_DIR)
     counts: Counter = Counter()
-    table = safety.encode_rows(rows, tokenizer, p.max_seq_len, p.heldout_every, counts)
+    table = safety.encode_rows(rows, tokenizer, p.max_seq_len, p.heldout_every, counts, p.prompts)
     t = p.teacher
     teacher, teacher_tokenizer = (load_base(t.source) if Path(t.source, "config.json").is_file() else
                                   load_causal_lm(t.source, t.revision, dtype=t.dtype, trust_remote_code=t.trust_remote_code))

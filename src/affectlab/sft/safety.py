@@ -41,16 +41,13 @@ log = logging.getLogger(__name__)
 SOURCE = "safety"  # the rows' source name in the mixture
 
 
-def _key(text: str) -> str:
-    from affectlab.affect.records import normalise_text
-    return normalise_text(text)
-
-
 def read_safety_prompts(path: str | Path, evaluation: dict[str, Sequence[dict]]) -> list[dict]:
     """The safety prompt set, each row checked: a string prompt_id, a non-empty prompt and reply, ids unique, and
     no prompt that is also a prompt of an `evaluation` set ({file: rows}; compared case-, space- and
-    punctuation-blind)."""
-    taken = {_key(r["prompt"]): (r["prompt_id"], name) for name, rows in evaluation.items() for r in rows}
+    punctuation-blind). Each row keeps its line number (`line`) for later errors."""
+    from affectlab.affect.records import normalise_text  # case-, space- and punctuation-blind
+
+    taken = {normalise_text(r["prompt"]): (r["prompt_id"], name) for name, rows in evaluation.items() for r in rows}
     rows, seen = [], set()
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
@@ -59,26 +56,29 @@ def read_safety_prompts(path: str | Path, evaluation: dict[str, Sequence[dict]])
         for field in ("prompt", "reply"):
             if not isinstance(rec.get(field), str) or not rec[field].strip():
                 raise InputError(f"{where}: needs a non-empty string {field!r}")
-        if _key(rec["prompt"]) in taken:
-            other, name = taken[_key(rec["prompt"])]
+        if normalise_text(rec["prompt"]) in taken:
+            other, name = taken[normalise_text(rec["prompt"])]
             raise InputError(f"{where}: prompt {rec['prompt_id']!r} is evaluation prompt {other!r} of {name}; the "
                              "safety set must not share prompts with the evaluation")
         seen.add(rec["prompt_id"])
-        rows.append({"prompt_id": rec["prompt_id"], "prompt": rec["prompt"], "reply": rec["reply"]})
+        rows.append({"prompt_id": rec["prompt_id"], "prompt": rec["prompt"], "reply": rec["reply"], "line": lineno})
     if not rows:
         raise InputError(f"{path}: no prompts")
     return rows
 
 
-def encode_rows(rows: Sequence[dict], tokenizer, max_seq_len: int, heldout_every: int, counts: Counter) -> pd.DataFrame:
+def encode_rows(rows: Sequence[dict], tokenizer, max_seq_len: int, heldout_every: int, counts: Counter,
+                path: str | Path) -> pd.DataFrame:
     """Each prompt as one user turn and its reply as the assistant turn (family C's encoding), with its
-    split: every `heldout_every`-th row (from the first) is `heldout`, the others `train`."""
+    split: every `heldout_every`-th row (from the first) is `heldout`, the others `train`. `path`: the
+    prompt file the rows were read from (read_safety_prompts), named in errors with the row's line."""
     out = []
     for i, r in enumerate(rows):
         enc = encode(Example(r["prompt_id"], SOURCE, [{"role": "user", "content": r["prompt"]}], r["reply"]),
                      tokenizer, max_seq_len, counts, "safety")
         if enc is None:
-            raise InputError(f"prompt {r['prompt_id']!r}: its reply is longer than sft.safety.max_seq_len allows")
+            raise InputError(f"{path}:{r['line']}: prompt {r['prompt_id']!r}: its reply is longer than "
+                             f"sft.safety.max_seq_len={max_seq_len} tokens allows")
         out.append({"prompt_id": r["prompt_id"], "split": "heldout" if i % heldout_every == 0 else "train",
                     "input_ids": enc["input_ids"], "prompt_length": enc["prompt_length"]})
     return pd.DataFrame(out)

@@ -79,15 +79,15 @@ def test_the_coarse_kl_is_a_lower_bound_exact_when_only_one_token_is_left_in_the
     assert torch.allclose(teacher.exp().sum(-1), torch.ones(6), atol=1e-5)  # top-k and the rest: one distribution
 
 
-PROMPTS = [{"prompt_id": f"s{i}", "prompt": f"Please help me with thing number {i}.", "reply": f"I can't do {i}, sorry."}
-           for i in range(5)]
+PROMPTS = [{"prompt_id": f"s{i}", "prompt": f"Please help me with thing number {i}.", "reply": f"I can't do {i}, sorry.",
+            "line": i + 1} for i in range(5)]
 
 
 def teacher_setup(tmp_path, batch_size=2, top_k=8):
     teacher, tok = tiny_causal_lm(hidden=64, seed=3)
     p = settings(SftSafetySettings, top_k=top_k, batch_size=batch_size, checkpoint=str(tmp_path / "ckpt.jsonl"),
                  heldout_every=2)
-    table = safety.encode_rows(PROMPTS, tok, 64, p.heldout_every, Counter())
+    table = safety.encode_rows(PROMPTS, tok, 64, p.heldout_every, Counter(), "safety.jsonl")
     return teacher, tok, p, table
 
 
@@ -157,3 +157,10 @@ def test_a_teacher_with_another_vocabulary_is_refused():
     with pytest.raises(ConfigError, match="its tokenizer's vocabulary differs from models/base's"):
         safety.check_vocabulary(other, tok, "org/other-model")
     safety.check_vocabulary(tok, tok, "models/base")
+
+
+def test_a_reply_too_long_for_max_seq_len_is_an_error_naming_the_file_and_line():
+    _, tok = tiny_causal_lm(hidden=64, seed=3)
+    rows = [*PROMPTS[:3], {**PROMPTS[3], "reply": "no " * 200}]
+    with pytest.raises(InputError, match=r"^safety\.jsonl:4: prompt 's3': its reply is longer than sft\.safety\.max_seq_len=64"):
+        safety.encode_rows(rows, tok, 64, 2, Counter(), "safety.jsonl")
