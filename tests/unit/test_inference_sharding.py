@@ -119,12 +119,12 @@ if is_main_process():
 """
 
 
-def test_generate_sentiment_in_two_processes_samples_a_share_of_each_round_per_process(tmp_path):
+def test_generate_sentiment_in_two_processes_samples_a_share_of_each_round_per_process(tmp_path, monkeypatch):
     """Two `torchrun` processes: process k samples its half of every round (seed: the round's, or derived from
     it for k = 1), both see the whole round, the main one writes: the rows equal one process calling the same
     backend on the two halves in order. One process keeps calling it once per round with the round's seed."""
     from affectlab.sentiment.collection import round_seed, generate_sentences
-    sys.path.insert(0, str(TESTS / "unit" / "sentiment"))
+    monkeypatch.syspath_prepend(str(TESTS / "unit" / "sentiment"))  # undone after the test
     from sentiment_fakes import TOPICS, FakeBackend, make_settings
 
     class HalvesInOrder(FakeBackend):
