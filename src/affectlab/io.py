@@ -93,11 +93,37 @@ def append_jsonl(rows: Iterable[dict], path: str | Path) -> None:
     """Append rows to a checkpoint file and fsync, so a kill loses at most the line being written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _end_last_line(path)
     with open(path, "a") as f:
         for row in rows:
             f.write(json.dumps(_jsonable(row), ensure_ascii=False) + "\n")
         f.flush()
         os.fsync(f.fileno())
+
+
+def _end_last_line(path: Path) -> None:
+    """Make `path` end with a newline before rows are appended to it. Appending after an unterminated last
+    line would join the first new row to it and leave a bad line in the middle of the file, which no later
+    read skips. A last line that parses (a hand-written file without a final newline) is kept and ended; one
+    that does not (a write cut by a kill, which `read_jsonl(allow_truncated_tail=True)` skips) is cut off."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        data = f.read()
+        start = data.rfind(b"\n") + 1
+        try:
+            json.loads(data[start:])
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("%s:%d: dropping a truncated last line (interrupted write) before appending", path,
+                        data.count(b"\n") + 1)
+            f.truncate(start)
+            return
+        f.seek(0, os.SEEK_END)
+        f.write(b"\n")
 
 
 def read_jsonl(path: str | Path, *, allow_truncated_tail: bool = False) -> Iterator[tuple[int, dict]]:

@@ -64,6 +64,20 @@ def test_truncated_checkpoint_tail_is_skipped_only_when_allowed(tmp_path, caplog
         list(read_jsonl(path))
 
 
+def test_appending_after_a_killed_write_leaves_a_file_every_reader_accepts(tmp_path, caplog):
+    path = tmp_path / "ckpt.jsonl"
+    append_jsonl([{"i": 0}], path)
+    with open(path, "a") as f:
+        f.write('{"i": 1, "te')  # killed mid-row: resuming appends after it
+    append_jsonl([{"i": 1}, {"i": 2}], path)
+    assert "ckpt.jsonl:2: dropping a truncated last line" in caplog.text
+    assert [r["i"] for _, r in read_jsonl(path)] == [0, 1, 2]  # strict: no bad line left in the middle
+    hand = tmp_path / "labels.jsonl"
+    hand.write_text('{"i": 0}\n{"i": 1}')  # a team's file without a final newline: its last row is kept
+    append_jsonl([{"i": 2}], hand)
+    assert [r["i"] for _, r in read_jsonl(hand)] == [0, 1, 2]
+
+
 def test_a_bad_line_in_the_middle_is_an_error_even_when_tail_truncation_is_allowed(tmp_path):
     path = tmp_path / "ckpt.jsonl"
     path.write_text('{"i": 0}\n{"i": \n{"i": 2}\n')
