@@ -70,10 +70,9 @@ def generate_round(backend: Backend, prompts: list[str], seed: int) -> list[tupl
     different, equally distributed set than one; the seed each reply was drawn with is kept with it."""
     n = world_size()
     ranges = [share(len(prompts), k, n) for k in range(n)]
-    shares = [(k, prompts[r.start:r.stop]) for k, r in enumerate(ranges)]
-    seeds = [seed if k == 0 else round_seed(seed, k) for k in range(n)]
-    replies = map_batches(lambda s: backend(s[1], seeds[s[0]]) if s[1] else [], shares, desc="round shares")
-    return [(seeds[k], reply) for (k, _), part in zip(shares, replies) for reply in part]
+    shares = [(seed if k == 0 else round_seed(seed, k), prompts[r.start:r.stop]) for k, r in enumerate(ranges)]
+    replies = map_batches(lambda s: backend(s[1], s[0]) if s[1] else [], shares, desc="round shares")
+    return [(s, reply) for (s, _), part in zip(shares, replies) for reply in part]
 
 
 class Collector:

@@ -127,3 +127,13 @@ def _metrics(tables: dict[str, pd.DataFrame], vocab: dict[str, list[str]], count
         for source in SOURCES:
             m.setdefault(f"truncated.{split}.{source}", 0)
     return m
+
+
+def target_logits(base, hidden, labels):
+    """For a batch of `encode`d rows (torch tensors) and a causal LM's last hidden states: the vocab logits at
+    the positions that predict a target token (position t predicts labels[t + 1] != IGNORE), those targets,
+    and the [batch, length - 1] mask of the positions. Only there: the vocab projection is the costliest
+    matmul of a small model, and prompt and pad positions would be masked out anyway."""
+    target = labels[:, 1:]
+    sel = target != IGNORE
+    return base.get_output_embeddings()(hidden[:, :-1][sel]), target[sel], sel

@@ -20,7 +20,7 @@ from torch import nn
 
 from affectlab.io import write_text_atomic
 from affectlab.errors import ConfigError, first_line
-from affectlab.sft.encoding import IGNORE
+from affectlab.sft.encoding import IGNORE, target_logits
 from affectlab.sft.settings import LoraSettings, LossSettings, QuantSettings
 
 log = logging.getLogger(__name__)
@@ -110,12 +110,8 @@ class MultiTaskSFT(nn.Module):
             terms["safety_kl"], out["n_safety_kl"] = self.safety_kl(base, hidden, prompt_length, safety_ids,
                                                                     safety_logprobs, safety_mask)
         if "lm" in self.weights:
-            # logits only where a target token is predicted: the vocab projection is the costliest matmul
-            # of a small model, and prompt/pad positions would be thrown away by the mask anyway
-            shift_labels = labels[:, 1:]
-            sel = shift_labels != IGNORE
-            logits = base.get_output_embeddings()(hidden[:, :-1][sel])
-            terms["lm"], out["n_lm"] = masked_ce(logits, shift_labels[sel])
+            logits, target, _ = target_logits(base, hidden, labels)
+            terms["lm"], out["n_lm"] = masked_ce(logits, target)
         pooled = hidden[torch.arange(hidden.shape[0], device=hidden.device), prompt_length - 1].float()
         for name, head in self.heads.items():
             logits = head(pooled)

@@ -22,7 +22,7 @@ import torch
 from affectlab.errors import InputError
 from affectlab.io import append_jsonl, read_jsonl
 from affectlab.progress import progress, timed
-from affectlab.sft.encoding import IGNORE, encode
+from affectlab.sft.encoding import IGNORE, encode, target_logits
 from affectlab.sft.sources import Example
 
 log = logging.getLogger(__name__)
@@ -139,15 +139,11 @@ def completion_logps(model, tokenizer, pairs: Sequence[dict], max_length: int, b
             ids = torch.tensor([s["input_ids"] + [pad] * (width - len(s["input_ids"])) for s in batch])
             labels = torch.tensor([s["labels"] + [IGNORE] * (width - len(s["labels"])) for s in batch])
             mask = (torch.arange(width)[None, :] < torch.tensor([len(s["input_ids"]) for s in batch])[:, None]).long()
-            # vocab logits at the reply positions only (as train_sft does): the prompt's ~200 positions x 49k
-            # logits per row were most of the pass and were masked out
             hidden = base.get_decoder()(input_ids=ids.to(base.device),
-                                        attention_mask=mask.to(base.device)).last_hidden_state[:, :-1]
-            target = labels[:, 1:].to(hidden.device)
-            sel = target != IGNORE
-            lp = torch.zeros(target.shape, device=hidden.device)
-            logits = base.get_output_embeddings()(hidden[sel]).float()
-            lp[sel] = torch.log_softmax(logits, -1).gather(-1, target[sel][:, None])[:, 0]
+                                        attention_mask=mask.to(base.device)).last_hidden_state
+            logits, target, sel = target_logits(base, hidden, labels.to(hidden.device))
+            lp = torch.zeros(sel.shape, device=hidden.device)
+            lp[sel] = torch.log_softmax(logits.float(), -1).gather(-1, target[:, None])[:, 0]
             out += lp.sum(-1).tolist()
     return np.asarray(out, dtype=float).reshape(-1, 2)
 
