@@ -6,9 +6,10 @@ ratios are what to read; times are CPU seconds with one torch thread by default)
 (a) capture: all-layer capture (one forward pass with output_hidden_states + pooling) vs a bare forward
     pass over the same batches (goal <= 1.15x), and vs the reference's layer-batched capture, 4 passes
     of <= 10 hooked layers (goal: one pass >= 3x faster).
-(b) probes: training every layer at once (torch, early stopping on val AUC) vs a scikit-learn
-    LogisticRegression loop over layers on the same split: time ratio and the largest test-AUC gap
-    (goal: >= 5x, gap <= 0.01). A gap is only visible on a big test split: (b) pools every generated
+(b) linear probes, every layer at once, with each `probes.train.linear_solver` (adamw: the stage's
+    default, early stopping on val AUC; newton_cg: scikit-learn's objective, bfloat16 activations) vs a
+    scikit-learn LogisticRegression loop over layers (lbfgs, the same C) on the same split: time ratio
+    and the largest test-AUC gap (goal: >= 5x, gap <= 0.01). A gap is only visible on a big test split: (b) pools every generated
     sentence with the held-out sets (672 rows at the embedded default) and splits them 50/25/25 per class
     (seeded), 168 test rows; it compares two optimisers on one distribution, not transfer.
 (c) held-out sets (data/embedded/probe_sets): per set, CPU seconds to capture every layer (vs a bare
@@ -97,7 +98,7 @@ def timeit(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def sklearn_loop(x, y, tr, te):
+def sklearn_loop(x, y, tr, te, c: float):
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.preprocessing import StandardScaler
@@ -105,7 +106,7 @@ def sklearn_loop(x, y, tr, te):
     aucs = []
     for layer in range(x.shape[0]):
         scaler = StandardScaler().fit(x[layer, tr])
-        clf = LogisticRegression(max_iter=2000).fit(scaler.transform(x[layer, tr]), y[tr])
+        clf = LogisticRegression(C=c, max_iter=2000).fit(scaler.transform(x[layer, tr]), y[tr])
         aucs.append(roc_auc_score(y[te], clf.decision_function(scaler.transform(x[layer, te]))))
     return np.array(aucs)
 
@@ -187,36 +188,41 @@ def probe_bench(model, tok, s, repeats: int) -> None:
     y = np.array([1 if label == "positive" else 0 for label in labels])
     split = stratified_split(labels, ProbeSplit(train=0.5, validation=0.25, test=0.25), seed=13)
     tr, va, te = (np.flatnonzero(split == name) for name in ("train", "validation", "test"))
-    torch_aucs: list = []
+    settings = load_params(ProbeTrainSettings, PARAMS)
+    solvers = ("adamw", "newton_cg")
+    aucs: dict[str, list] = {name: [] for name in (*solvers, "sklearn")}
 
-    def ours():  # the same work as train_probes' real-label probes: standardise, fit, score test
+    def ours(solver: str):  # the same work as train_probes' real-label probes: standardise, fit, score test
         mean, std = standardizer(x[:, tr])
         z = (x - mean[:, None]) / std[:, None]
-        fitted = fit_probes(z[:, tr], y[None, tr], z[:, va], y[None, va], load_params(ProbeTrainSettings, PARAMS))
+        fitted = fit_probes(z[:, tr], y[None, tr], z[:, va], y[None, va], settings.replace(linear_solver=solver))
         logits = probe_logits(z[:, te], fitted.variant(0))
-        torch_aucs[:] = [roc_auc_score(y[te], logits[layer]) for layer in range(x.shape[0])]
+        aucs[solver][:] = [roc_auc_score(y[te], logits[layer]) for layer in range(x.shape[0])]
 
-    sk_aucs: list = []
-    pair = [lambda: timeit(ours, 1),
-            lambda: timeit(lambda: sk_aucs.__setitem__(slice(None), sklearn_loop(x, y, tr, te)), 1)]
+    methods = [*[lambda solver=solver: timeit(lambda: ours(solver), 1) for solver in solvers],
+               lambda: timeit(lambda: aucs["sklearn"].__setitem__(slice(None), sklearn_loop(x, y, tr, te, settings.linear_c)), 1)]
     runs = []
-    for r in range(repeats):  # interleaved, the order alternating (see (a))
-        t = [0.0, 0.0]
-        for m in ((0, 1) if r % 2 == 0 else (1, 0)):
-            t[m] = pair[m]()
-        runs.append(tuple(t))
-    t_torch, t_sk = (statistics.median(r[i] for r in runs) for i in range(2))
-    speedup = statistics.median(r[1] / r[0] for r in runs)
-    gap = np.abs(np.array(torch_aucs) - np.array(sk_aucs))
-    print(f"\n(b) probes on {len(tr)} train / {len(va)} val / {len(te)} test rows x {x.shape[0]} layers "
-          f"(pooled generated + held-out sentences, stratified; median of {repeats} interleaved repeats)")
-    print("| method | CPU s | speed-up vs scikit-learn loop |")
-    print("|---|---|---|")
-    print(f"| all layers at once: torch AdamW, early stopping on val AUC (ours) | {t_torch:.2f} | {speedup:.2f}x |")
-    print(f"| scikit-learn LogisticRegression (lbfgs) loop over layers | {t_sk:.2f} | 1.00x |")
-    print("per repeat (ours, scikit-learn) CPU s: " + "; ".join(f"{a:.2f}, {b:.2f}" for a, b in runs))
-    print(f"max |test AUC difference| over layers: {gap.max():.4f} (mean {gap.mean():.4f}); best test AUC "
-          f"ours {max(torch_aucs):.4f}, scikit-learn {max(sk_aucs):.4f}")
+    for r in range(repeats):  # interleaved, the order rotating (see (a))
+        t = [0.0] * len(methods)
+        for m in (r + k for k in range(len(methods))):
+            t[m % len(methods)] = methods[m % len(methods)]()
+        runs.append(t)
+    sk = np.array(aucs["sklearn"])
+    print(f"\n(b) linear probes on {len(tr)} train / {len(va)} val / {len(te)} test rows x {x.shape[0]} layers "
+          f"(pooled generated + held-out sentences, stratified; median of {repeats} interleaved repeats; C = {settings.linear_c})")
+    print("| method | CPU s | speed-up vs scikit-learn loop | max (mean) test-AUC gap | best test AUC |")
+    print("|---|---|---|---|---|")
+    labels = {"adamw": "all layers at once: AdamW, early stopping on val AUC (stage default)",
+              "newton_cg": "all layers at once: Newton-CG, bfloat16 activations (linear_solver: newton_cg)"}
+    for i, solver in enumerate(solvers):
+        gap = np.abs(np.array(aucs[solver]) - sk)
+        print(f"| {labels[solver]} | {statistics.median(r[i] for r in runs):.3f} "
+              f"| {statistics.median(r[-1] / r[i] for r in runs):.2f}x | {gap.max():.4f} ({gap.mean():.4f}) "
+              f"| {max(aucs[solver]):.4f} |")
+    print(f"| scikit-learn LogisticRegression (lbfgs) loop over layers | {statistics.median(r[-1] for r in runs):.3f} "
+          f"| 1.00x | 0 | {sk.max():.4f} |")
+    print("per repeat CPU s (" + ", ".join((*solvers, "scikit-learn")) + "): "
+          + "; ".join(", ".join(f"{v:.3f}" for v in r) for r in runs))
 
 
 def heldout_bench(model, tok, s, x, y, split, rows, repeats: int) -> None:

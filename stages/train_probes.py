@@ -1,6 +1,7 @@
-"""Train probes per layer and probe type (early stopping on val AUC) with a shuffled-label control, a control
-task and lexical baselines (VADER, bag-of-words); calibrate each layer's threshold on val; pick the best layer
-on val and report it, and the K-best ensembles, on test and on the held-out sets.
+"""Train probes per layer and probe type (early stopping on val AUC; linear ones at scikit-learn's optimum with
+probes.train.linear_solver: newton_cg) with a shuffled-label control, a control task and lexical baselines
+(VADER, bag-of-words); calibrate each layer's threshold on val; pick the best layer on val and report it, and
+the K-best ensembles, on test and on the held-out sets.
 
     python stages/train_probes.py          # probes on the base model's activations
     python stages/train_probes.py --sft    # the same on the SFT model's, compared with the base probes

@@ -40,6 +40,11 @@ class ProbeTrainSettings(Settings):
     mlp_dropout: Annotated[float, pydantic.Field(ge=0, lt=1)]  # dropout on those units while training
     ensemble_k: PositiveInt          # the K best layers (by val AUC) whose mean / vote the metrics report
     ensemble_layers: Annotated[tuple[NonNegativeInt, ...], pydantic.Field(min_length=1)]  # and these named layers
+    linear_solver: Literal["adamw", "newton_cg"]  # linear probes: early-stopped AdamW, or scikit-learn's optimum
+    linear_c: PositiveFloat          # newton_cg: scikit-learn's C (C x summed log-loss + |w|^2 / 2)
+    linear_tol: PositiveFloat        # newton_cg: stop when every probe's Newton decrement is <= this
+    linear_max_iter: PositiveInt     # newton_cg: Newton iterations at most
+    linear_cg_steps: PositiveInt     # newton_cg: conjugate-gradient steps per Newton iteration
     lr: PositiveFloat                # AdamW learning rate
     weight_decay: NonNegativeFloat   # AdamW weight decay
     epochs: PositiveInt              # upper bound; early stopping usually ends sooner

@@ -1,5 +1,5 @@
 """Probes for every layer at once (`linear`, or `mlp`: one hidden ReLU layer with dropout), with per-layer
-early stopping on validation AUC.
+early stopping on validation AUC; or linear probes solved to scikit-learn's optimum (`newton_cg`).
 
 All probes train together as one batched tensor program: parameters [variants, layers, ...], the same
 minibatches for every layer. AdamW is elementwise and the loss is a sum of per-probe losses, so each
@@ -8,6 +8,15 @@ initialisation and dropout masks, which are drawn for all layers at once); a pro
 has not improved for `patience` epochs keeps its best snapshot and stops counting (it no longer updates
 its best). Training ends when every probe has stopped or after `epochs`. Variant 0 learns the real
 labels; further variants (the shuffled-label control, the control task) learn other labels on the same rows.
+
+`probes.train.linear_solver: newton_cg` makes a linear probe the textbook one instead: the minimiser of
+scikit-learn's LogisticRegression objective (C x the summed log-loss + |w|^2 / 2, bias unpenalised), not
+an early-stopped AdamW trajectory. The solver is a truncated Newton method (a few conjugate-gradient steps
+on each Newton system, a backtracking line search per probe), every probe's matrix-vector products
+batched into one `bmm` over all layers and variants. Those products stream the whole [layers, rows,
+hidden] tensor, so their cost is memory traffic: the solver keeps that tensor in bfloat16 (half the bytes:
+12 MB at the bench's size, which stays in a 32 MB L3 cache), every other quantity in float32.
+bench/probes.py (b) compares both solvers with a scikit-learn loop on float32 activations at the same C.
 """
 from __future__ import annotations
 
@@ -29,8 +38,8 @@ class FittedProbes:
     params: dict            # name -> [variants, layers, ...] on standardised activations
     val_auc: np.ndarray     # [variants, layers] at the best epoch
     val_loss: np.ndarray    # [variants, layers] at the best epoch
-    best_epoch: np.ndarray  # [variants, layers], 1-based
-    epochs_run: int
+    best_epoch: np.ndarray  # [variants, layers], 1-based (newton_cg: the Newton iterations run)
+    epochs_run: int         # newton_cg: Newton iterations
 
     @property
     def weight(self) -> np.ndarray:
@@ -96,6 +105,8 @@ def fit_probes(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
     import torch
     import torch.nn.functional as F
 
+    if kind == "linear" and s.linear_solver == "newton_cg":
+        return _fit_linear_newton(x_train, y_train, x_val, y_val, s)
     torch.manual_seed(s.seed)
     g = torch.Generator().manual_seed(s.seed)
     xt, xv = torch.from_numpy(x_train), torch.from_numpy(x_val)
@@ -136,6 +147,89 @@ def fit_probes(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
              int(best_epoch.min()), int(best_epoch.max()))
     return FittedProbes(kind, {k: t.numpy() for k, t in best.items()}, best_auc.numpy(), best_loss.numpy(),
                         best_epoch.numpy(), epoch)
+
+
+def _fit_linear_newton(x_train, y_train, x_val, y_val, s: ProbeTrainSettings) -> FittedProbes:
+    import torch
+    import torch.nn.functional as F
+
+    weight, bias, iterations = logistic_newton_cg(x_train, y_train, s.linear_c, s.linear_tol, s.linear_max_iter,
+                                                  s.linear_cg_steps)
+    params = {"weight": weight, "bias": bias}
+    logits = torch.from_numpy(np.stack([probe_logits(x_val, {k: t[v] for k, t in params.items()})
+                                        for v in range(len(y_val))]))
+    yv = torch.from_numpy(y_val).float()
+    val_loss = F.binary_cross_entropy_with_logits(logits, yv[:, None].expand_as(logits), reduction="none").mean(-1)
+    return FittedProbes("linear", params, auc_by_probe(logits, yv).numpy(), val_loss.numpy(),
+                        np.full(weight.shape[:2], iterations), iterations)
+
+
+def logistic_newton_cg(x: np.ndarray, y: np.ndarray, c: float, tol: float, max_iter: int,
+                       cg_steps: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Weights [variants, layers, hidden], biases [variants, layers] and the Newton iterations run, for
+    every (variant, layer) probe on x [layers, n, hidden], y [variants, n]: argmin of
+    mean log-loss + |w|^2 / (2 c n), scikit-learn's objective divided by c n (same minimiser).
+
+    Stops after the iteration whose Newton decrement (-g.d / 2, the decrease of the mean log-loss the
+    step predicts) is <= tol for every probe, or after max_iter (logged with the largest decrement)."""
+    import torch
+    import torch.nn.functional as F
+
+    data = torch.from_numpy(np.ascontiguousarray(x)).to(torch.bfloat16)  # [L, n, h]
+    layers, n, hidden = data.shape
+    target = torch.from_numpy(y).float().expand(layers, -1, -1)            # [L, V, n]
+    variants = target.shape[1]
+    lam = 1.0 / (c * n)
+
+    def rows(v):  # X v for every probe: [L, V, h] -> [L, V, n]; bmm reads the transposed view fastest
+        return torch.bmm(v.to(torch.bfloat16), data.transpose(1, 2)).float()
+
+    def cols(u):  # X^T u: [L, V, n] -> [L, V, h]
+        return torch.bmm(u.to(torch.bfloat16), data).float()
+
+    def objective(f, w):
+        return F.softplus(torch.where(target > 0, -f, f)).mean(-1) + 0.5 * lam * (w * w).sum(-1)
+
+    w, b, f = torch.zeros(layers, variants, hidden), torch.zeros(layers, variants), torch.zeros(layers, variants, n)
+    decrement = torch.full((layers, variants), float("inf"))
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        p = torch.sigmoid(f)
+        residual, curvature = (p - target) / n, p * (1 - p) / n
+        gw, gb = cols(residual) + lam * w, residual.sum(-1)
+        # conjugate gradients on H d = -g, H = [X^T S X + lam I, X^T s; s^T X, sum s] (bias row/column)
+        dw, db = torch.zeros_like(w), torch.zeros_like(b)
+        rw, rb = -gw, -gb
+        pw, pb = rw, rb
+        rr = (rw * rw).sum(-1) + rb * rb
+        for _ in range(cg_steps):
+            u = (rows(pw) + pb[..., None]) * curvature
+            hw, hb = cols(u) + lam * pw, u.sum(-1)
+            alpha = rr / ((pw * hw).sum(-1) + pb * hb).clamp_min(1e-30)
+            dw, db = dw + alpha[..., None] * pw, db + alpha * pb
+            rw, rb = rw - alpha[..., None] * hw, rb - alpha * hb
+            rr_next = (rw * rw).sum(-1) + rb * rb
+            beta = rr_next / rr.clamp_min(1e-30)
+            pw, pb, rr = rw + beta[..., None] * pw, rb + beta * pb, rr_next
+        slope = (gw * dw).sum(-1) + gb * db
+        decrement = -slope / 2
+        df = rows(dw) + db[..., None]
+        # backtracking (Armijo) per probe: a full Newton step is usually accepted
+        start, step = objective(f, w), torch.ones(layers, variants)
+        for _ in range(30):
+            ok = objective(f + step[..., None] * df, w + step[..., None] * dw) <= start + 1e-4 * step * slope
+            if bool(ok.all()):
+                break
+            step = torch.where(ok, step, step / 2)
+        w, b, f = w + step[..., None] * dw, b + step * db, f + step[..., None] * df
+        if float(decrement.max()) <= tol:
+            break
+    else:
+        log.warning("linear probes: %d Newton iterations ran out with a Newton decrement of %.2g (tol %.2g): "
+                    "raise probes.train.linear_max_iter", max_iter, float(decrement.max()), tol)
+    log.info("linear probes: %d x %d solved in %d Newton iterations (largest decrement %.2g)", variants, layers,
+             iteration, float(decrement.max()))
+    return w.transpose(0, 1).contiguous().numpy(), b.transpose(0, 1).contiguous().numpy(), iteration
 
 
 def probe_logits(x: np.ndarray, params: dict[str, np.ndarray], kind: str = "linear") -> np.ndarray:

@@ -14,6 +14,7 @@ from probe_fixtures import separable_activations
 from repo_params import settings
 
 S = settings(ProbeTrainSettings, lr=0.05, epochs=30, patience=5, batch_size=16, ensemble_layers=(1, 2))
+NEWTON = S.replace(linear_solver="newton_cg")
 WORDS = {1: "what a wonderful happy day", 0: "what an awful sad day"}
 
 
@@ -66,6 +67,42 @@ def test_early_stopping_ends_training_when_no_probe_improves():
     fitted = fit_probes(acts.x[:, tr], y[:, tr], acts.x[:, va], y[:, va], S.replace(epochs=500, patience=2))
     assert fitted.epochs_run < 500
     assert (fitted.epochs_run - fitted.best_epoch.max()) <= 2
+
+
+def _standardised(acts):
+    tr = acts.rows("train")
+    mean, std = standardizer(acts.x[:, tr])
+    return (acts.x - mean[:, None]) / std[:, None]
+
+
+@pytest.mark.parametrize("c", [1.0, 0.05])
+def test_newton_cg_probes_are_scikit_learns_logistic_regression_for_every_layer_and_variant(c):
+    from sklearn.linear_model import LogisticRegression
+
+    acts = separable_activations(n=220, layers=3)
+    tr, va = acts.rows("train"), acts.rows("validation")
+    x = _standardised(acts)
+    y = np.stack([acts.y, uncorrelated_permutation(acts.y, np.random.default_rng(0))])  # real + a control
+    fitted = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], NEWTON.replace(linear_c=c, linear_tol=1e-6))
+    for v in range(2):
+        for layer in range(3):
+            ref = LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x[layer, tr], y[v, tr])
+            w, want = fitted.weight[v, layer], ref.coef_[0]
+            # the solver reads the activations in bfloat16 (3 significant digits): the same minimiser to
+            # 0.1-0.35% here; twice the C is 2-23% away
+            assert np.linalg.norm(w - want) <= 0.01 * np.linalg.norm(want), (v, layer)
+            assert fitted.bias[v, layer] == pytest.approx(ref.intercept_[0], abs=float(0.01 * np.linalg.norm(want)))
+
+
+def test_a_newton_cg_probe_solved_with_the_other_layers_is_the_probe_solved_alone():
+    acts = separable_activations(n=110, layers=3)
+    tr, va = acts.rows("train"), acts.rows("validation")
+    x, y = _standardised(acts), acts.y[None]
+    s = NEWTON.replace(linear_tol=1e-8)  # both runs to convergence: the stopping rule waits for the slowest probe
+    together = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], s)
+    for layer in range(3):
+        alone = fit_probes(x[layer:layer + 1, tr], y[:, tr], x[layer:layer + 1, va], y[:, va], s)
+        np.testing.assert_allclose(together.weight[0, layer], alone.weight[0, 0], atol=1e-3)  # bf16 rounding
 
 
 def test_auc_by_probe_matches_scikit_learn():
@@ -149,3 +186,16 @@ def test_named_ensemble_layers_beyond_the_model_are_refused_by_name():
     acts = separable_activations(n=110, layers=3)
     with pytest.raises(InputError, match=r"ensemble_layers: \[1, 3\] names a layer beyond this model's 3 \(0..2\)"):
         run_study(acts, _texts(acts), S.replace(ensemble_layers=(1, 3)))
+
+
+def test_a_newton_cg_study_reads_the_separable_layers_and_saves_probes_predict_can_load(tmp_path):
+    acts = separable_activations(n=220, layers=3)
+    study = run_study(acts, _texts(acts), NEWTON)
+    aucs = [l["probe_auc_roc"] for l in study.layers]
+    assert aucs[2] > 0.99 and abs(aucs[0] - 0.5) < 0.2
+    assert all(abs(l["shuffled_auc_roc"] - 0.5) < 0.2 for l in study.layers)
+    assert summary_metrics(study)["epochs_run"] < NEWTON.linear_max_iter  # converged, in Newton iterations
+    save_probes(study, acts.attrs, tmp_path)
+    tensors = load_file(str(tmp_path / "probes.safetensors"))
+    np.testing.assert_array_equal(tensors["weight"], study.main.params["weight"])
+    assert tensors["weight"].shape == (3, 16) and tensors["weight"].flags["C_CONTIGUOUS"]
