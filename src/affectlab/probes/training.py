@@ -129,10 +129,7 @@ def fit_probes(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
             loss.backward()
             opt.step()
         with torch.no_grad():
-            logits = _forward(kind, xv, p)
-            vloss = F.binary_cross_entropy_with_logits(logits, yv[:, None, :].expand_as(logits),
-                                                       reduction="none").mean(-1)
-            auc = auc_by_probe(logits, yv)
+            auc, vloss = _val_scores(_forward(kind, xv, p), yv)
             active = waited < s.patience
             better = active & ((auc > best_auc + 1e-9) | ((auc >= best_auc - 1e-9) & (vloss < best_loss)))
             best_auc = torch.where(better, auc, best_auc)
@@ -149,19 +146,23 @@ def fit_probes(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_va
                         best_epoch.numpy(), epoch)
 
 
+def _val_scores(logits, y_val):
+    """(AUC, mean log-loss) per probe of validation logits [variants, layers, n] against y_val [variants, n]."""
+    import torch.nn.functional as F
+
+    loss = F.binary_cross_entropy_with_logits(logits, y_val[:, None, :].expand_as(logits), reduction="none").mean(-1)
+    return auc_by_probe(logits, y_val), loss
+
+
 def _fit_linear_newton(x_train, y_train, x_val, y_val, s: ProbeTrainSettings) -> FittedProbes:
     import torch
-    import torch.nn.functional as F
 
     weight, bias, iterations = logistic_newton_cg(x_train, y_train, s.linear_c, s.linear_tol, s.linear_max_iter,
                                                   s.linear_cg_steps)
     params = {"weight": weight, "bias": bias}
-    logits = torch.from_numpy(np.stack([probe_logits(x_val, {k: t[v] for k, t in params.items()})
-                                        for v in range(len(y_val))]))
-    yv = torch.from_numpy(y_val).float()
-    val_loss = F.binary_cross_entropy_with_logits(logits, yv[:, None].expand_as(logits), reduction="none").mean(-1)
-    return FittedProbes("linear", params, auc_by_probe(logits, yv).numpy(), val_loss.numpy(),
-                        np.full(weight.shape[:2], iterations), iterations)
+    logits = _forward("linear", torch.from_numpy(x_val), {k: torch.from_numpy(t) for k, t in params.items()})
+    auc, loss = _val_scores(logits, torch.from_numpy(y_val).float())
+    return FittedProbes("linear", params, auc.numpy(), loss.numpy(), np.full(weight.shape[:2], iterations), iterations)
 
 
 def logistic_newton_cg(x: np.ndarray, y: np.ndarray, c: float, tol: float, max_iter: int,
@@ -191,8 +192,6 @@ def logistic_newton_cg(x: np.ndarray, y: np.ndarray, c: float, tol: float, max_i
         return F.softplus(torch.where(target > 0, -f, f)).mean(-1) + 0.5 * lam * (w * w).sum(-1)
 
     w, b, f = torch.zeros(layers, variants, hidden), torch.zeros(layers, variants), torch.zeros(layers, variants, n)
-    decrement = torch.full((layers, variants), float("inf"))
-    iteration = 0
     for iteration in range(1, max_iter + 1):
         p = torch.sigmoid(f)
         residual, curvature = (p - target) / n, p * (1 - p) / n

@@ -46,12 +46,16 @@ def test_the_control_labels_keep_the_class_counts_and_agree_with_the_real_ones_o
         assert (z[y == 1] == 1).sum() == round(n_pos * n_pos / len(y))
 
 
+def _standardised(acts):
+    tr = acts.rows("train")
+    mean, std = standardizer(acts.x[:, tr])
+    return (acts.x - mean[:, None]) / std[:, None]
+
+
 def test_training_all_layers_together_equals_training_each_layer_alone():
     acts = separable_activations(n=110, layers=3)
     tr, va = acts.rows("train"), acts.rows("validation")
-    mean, std = standardizer(acts.x[:, tr])
-    x = (acts.x - mean[:, None]) / std[:, None]
-    y = acts.y[None]
+    x, y = _standardised(acts), acts.y[None]
     together = fit_probes(x[:, tr], y[:, tr], x[:, va], y[:, va], S.replace(patience=100))
     for layer in range(3):
         alone = fit_probes(x[layer:layer + 1, tr], y[:, tr], x[layer:layer + 1, va], y[:, va],
@@ -67,12 +71,6 @@ def test_early_stopping_ends_training_when_no_probe_improves():
     fitted = fit_probes(acts.x[:, tr], y[:, tr], acts.x[:, va], y[:, va], S.replace(epochs=500, patience=2))
     assert fitted.epochs_run < 500
     assert (fitted.epochs_run - fitted.best_epoch.max()) <= 2
-
-
-def _standardised(acts):
-    tr = acts.rows("train")
-    mean, std = standardizer(acts.x[:, tr])
-    return (acts.x - mean[:, None]) / std[:, None]
 
 
 @pytest.mark.parametrize("c", [1.0, 0.05])
