@@ -150,3 +150,32 @@ def test_missing_adapter_says_which_stage_makes_it(tmp_path):
     from affectlab.models import load_adapter
     with pytest.raises(ModelError, match=r"adapter/: no PEFT adapter here .*run `dvc repro train_sft`"):
         load_adapter(tiny_causal_lm()[0], tmp_path / "adapter")
+
+
+def test_the_fast_gguf_reader_reads_what_gguf_reads_and_one_block_parses_a_file_once(monkeypatch):
+    import gguf
+    import numpy as np
+
+    from affectlab.models import gguf_reader, one_gguf_parse
+
+    smollm2 = resolve_source("packaged:smollm2")
+    path = f"{smollm2.path}/{smollm2.gguf_file}"
+    ours, theirs = gguf_reader(path), gguf.GGUFReader(path)
+    assert list(ours.fields) == list(theirs.fields) and len(ours.fields) == 36
+    for key, field in theirs.fields.items():
+        mine = ours.fields[key]
+        assert (mine.types, mine.data, len(mine.parts)) == (field.types, field.data, len(field.parts)), key
+        assert all(np.array_equal(a, b) for a, b in zip(mine.parts, field.parts)), key
+    assert ours.fields["tokenizer.ggml.tokens"].contents()[:3] == theirs.fields["tokenizer.ggml.tokens"].contents()[:3]
+    assert [(t.name, t.tensor_type) for t in ours.tensors] == [(t.name, t.tensor_type) for t in theirs.tensors]
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(ours.tensors, theirs.tensors))
+
+    parses = []
+    monkeypatch.setattr(gguf.gguf_reader.GGUFReader, "_build_fields",
+                        lambda self, offs, count, original=gguf.gguf_reader.GGUFReader._build_fields:
+                        parses.append(1) or original(self, offs, count))
+    with one_gguf_parse():
+        first, again = gguf.GGUFReader(path), gguf.GGUFReader(Path(path))
+    assert first is again and len(parses) == 1
+    assert gguf.GGUFReader is gguf.gguf_reader.GGUFReader  # restored after the block
+

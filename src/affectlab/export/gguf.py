@@ -67,7 +67,9 @@ def copy_tokenizer(writer, source_gguf: str | Path, vocab_size: int) -> int:
     `source_gguf`; returns the number of keys copied."""
     import gguf
 
-    reader = gguf.GGUFReader(str(source_gguf))
+    from affectlab.models import gguf_reader
+
+    reader = gguf_reader(source_gguf)
     copied = 0
     for key, field in reader.fields.items():
         if not key.startswith("tokenizer."):
