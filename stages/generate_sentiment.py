@@ -26,9 +26,9 @@ def main() -> None:
     if p.backend == "ollama":
         backend = OllamaBackend(p.ollama.url, p.ollama.model, p.decoding, p.ollama.timeout)
     else:
-        model, tokenizer = load_base()
+        model, tokenizer = load_base(dtype=p.dtype)
         backend = TransformersBackend(model, tokenizer, p.decoding, p.batch_size,
-                                      name=load_params(ModelSettings).source)
+                                      name=f"{load_params(ModelSettings).source} ({p.dtype})")
     checkpoint = checkpoint_path(p, topics, backend.name)
     rows, metrics = generate_sentences(p, topics, backend, checkpoint)
     if not is_main_process():  # `torchrun`: each process sampled its share of every round; the main one writes

@@ -181,7 +181,19 @@ def load_causal_lm(source: str, revision: str | None = None, *, dtype: str = "fl
     except (OSError, ValueError) as e:
         hint = " (offline? the hub profile needs network or a warm HF cache)" if not Path(resolved.path).exists() else ""
         raise ModelError(f"model source {source!r}: cannot load: {first_line(e)}{hint}") from None
+    if dtype == "bfloat16" and model.device.type == "cpu" and not native_bfloat16():
+        log.warning("%s in bfloat16 on a CPU without avx512_bf16 or AMX: its matmuls are emulated and may run "
+                    "slower than float32 (set the dtype param to float32)", source)
     return model, tokenizer
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (avx512_bf16 or AMX). On the 2-core Zen 4 machine a
+    bfloat16 [256 x 576] @ [576 x 1536] matmul ran at 726 GFLOP/s against 202 in float32."""
+    import torch
+
+    checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(check() for check in checks if check is not None)
 
 
 def save_plain(model, tokenizer, out_dir: str | Path, *, trust_remote_code: bool) -> None:

@@ -24,7 +24,7 @@ def test_the_three_stages_run_and_write_balanced_filtered_sentences(family_b):
     assert family_b.ran == STAGES
     rows = [json.loads(l) for l in family_b.path("data/sentiment/generated.jsonl").read_text().splitlines()]
     assert [r["label"] for r in rows].count("positive") == [r["label"] for r in rows].count("negative") == 32
-    assert all(r["model"] == "packaged:smollm2" and r["text"] for r in rows)
+    assert all(r["model"] == "packaged:smollm2 (bfloat16)" and r["text"] for r in rows)  # sentiment.dtype
     m = family_b.read_json("metrics/sentiment_data.json")
     assert m["accepted"] == 64 and m["generated"] == m["accepted"] + m["rejected"] + m["surplus"]
     assert 0 < m["vader_agreement"] <= 1 and m["distinct_1"] > 0

@@ -179,3 +179,15 @@ def test_the_fast_gguf_reader_reads_what_gguf_reads_and_one_block_parses_a_file_
     assert first is again and len(parses) == 1
     assert gguf.GGUFReader is gguf.gguf_reader.GGUFReader  # restored after the block
 
+
+def test_bfloat16_on_a_cpu_that_only_emulates_it_says_so(saved_tiny, monkeypatch, caplog):
+    _, folder = saved_tiny
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    model, _ = load_causal_lm(str(folder), dtype="bfloat16")
+    assert model.dtype == torch.bfloat16 and "emulated" in caplog.text
+    caplog.clear()
+    load_causal_lm(str(folder))  # float32: nothing to say
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    load_causal_lm(str(folder), dtype="bfloat16")
+    assert "emulated" not in caplog.text

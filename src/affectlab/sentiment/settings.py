@@ -38,6 +38,7 @@ class SentimentSettings(Settings):
     per_class: PositiveInt             # accepted sentences per label
     seed: int                          # seeds topic order and every generation round
     backend: Literal["transformers", "ollama"]  # local HF model (models/base) or an ollama server
+    dtype: Literal["float32", "bfloat16"]  # transformers backend: the generating model's weights and arithmetic
     topics_file: str                   # committed topic list, one topic per line
     prompt: str                        # user message; {emotion} and {topic} are filled in
     sub_emotions: dict[str, tuple[str, ...]]  # label -> sub-emotions the prompts cycle through
